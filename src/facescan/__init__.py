@@ -1,0 +1,29 @@
+"""facescan: find every face in an image and tell its gender, age, race and emotion, offline.
+
+>>> import facescan
+>>> faces = facescan.analyze("photo.jpg")          # doctest: +SKIP
+>>> faces[0].attributes["age"].years                # doctest: +SKIP
+"""
+
+from .errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError
+from .io import load_image
+from .pipeline import ATTRIBUTES, Analyzer, analyze
+from .types import Face, ImageResult, Prediction
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ATTRIBUTES",
+    "Analyzer",
+    "ConfigError",
+    "DependencyError",
+    "Face",
+    "FacescanError",
+    "ImageError",
+    "ImageResult",
+    "ModelError",
+    "Prediction",
+    "__version__",
+    "analyze",
+    "load_image",
+]

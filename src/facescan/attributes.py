@@ -1,0 +1,80 @@
+"""Attribute models run with onnxruntime: crops in, one Prediction per attribute out."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import ModelError
+from .labels import AGE5, AGE9, age_group5, age_group9
+from .models import Head, ModelSpec
+from .types import Prediction
+
+
+def _softmax(x: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    z = x / temperature
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _age_predictions(probs: np.ndarray) -> list[Prediction]:
+    """One-year bins -> years (expected value) and 9/5-group distributions."""
+    years = probs @ np.arange(probs.shape[1], dtype=np.float64)
+    g9 = np.array([age_group9(y) for y in range(probs.shape[1])])
+    g5 = np.array([age_group5(y) for y in range(probs.shape[1])])
+    out = []
+    for p, y in zip(probs, years):
+        dist = {label: float(p[g9 == label].sum()) for label in AGE9}
+        dist5 = {label: float(p[g5 == label].sum()) for label in AGE5}
+        top = max(dist, key=dist.__getitem__)
+        out.append(Prediction(top, dist[top], dist, years=float(y),
+                              group5=max(dist5, key=dist5.__getitem__)))
+    return out
+
+
+def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
+    probs = _softmax(raw.astype(np.float64), head.temperature)
+    if head.kind == "age_bins":
+        return _age_predictions(probs)
+    labels = head.labels
+    return [Prediction(labels[int(i)], float(p[i]), dict(zip(labels, map(float, p))))
+            for p, i in zip(probs, probs.argmax(axis=1))]
+
+
+class OnnxAttributeModel:
+    """One ONNX attribute model described by a :class:`ModelSpec`."""
+
+    def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
+        import onnxruntime as ort
+
+        self.spec = spec
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.log_severity_level = 3
+        try:
+            self._session = ort.InferenceSession(str(spec.verified_path()), options,
+                                                 providers=["CPUExecutionProvider"])
+        except ModelError:
+            raise
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"model {spec.name!r} failed to load: {exc}") from exc
+        self._input = self._session.get_inputs()[0].name
+
+    def preprocess(self, crops: np.ndarray) -> np.ndarray:
+        """uint8 (N, S, S, 3) RGB crops -> the model's float32 NCHW input."""
+        x = crops.astype(np.float32)
+        if self.spec.color == "gray":  # ITU-R 601 luma, as cv2.COLOR_RGB2GRAY
+            x = (x @ np.array([0.299, 0.587, 0.114], np.float32))[..., None]
+        x = (x - np.asarray(self.spec.mean, np.float32)) * self.spec.scale
+        return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+    def predict(self, crops: np.ndarray, attributes: tuple[str, ...]) -> list[dict[str, Prediction]]:
+        heads = [h for h in self.spec.heads if h.attribute in attributes]
+        results: list[dict[str, Prediction]] = [{} for _ in range(len(crops))]
+        if not heads or not len(crops):
+            return results
+        raw = self._session.run([h.output for h in heads], {self._input: self.preprocess(crops)})
+        for head, values in zip(heads, raw):
+            for result, pred in zip(results, decode_head(head, values)):
+                result[head.attribute] = pred
+        return results

@@ -1,0 +1,188 @@
+"""The ``facescan`` command line. Exit codes:
+
+    0  every input was analysed (images without faces included)
+    1  at least one input could not be read: its record has "error" set, the others are fine
+    2  bad usage or configuration (unknown option value, model missing or corrupt)
+    130  interrupted (Ctrl-C): everything finished before that is written
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__
+from .errors import FacescanError
+
+EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from .io import iter_image_paths, load_image
+    from .output import annotate, describe, open_writer
+    from .pipeline import Analyzer
+
+    analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector,
+                        min_score=args.min_score)
+    paths = list(iter_image_paths(args.paths))
+    if not paths:
+        print("facescan: no images found in the given paths", file=sys.stderr)
+        return EXIT_USAGE
+    writer = open_writer(args.output, sys.stdout) if args.output else None
+    annotate_dir = Path(args.annotate) if args.annotate else None
+    if annotate_dir:
+        annotate_dir.mkdir(parents=True, exist_ok=True)
+    used_names: set[str] = set()
+    errors = done = faces = 0
+    progress = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        progress = tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None)
+    try:
+        for result in analyzer.analyze_many(paths, batch_size=args.batch_size):
+            done += 1
+            faces += len(result.faces)
+            errors += result.error is not None
+            if writer:
+                writer.write(result)
+            else:
+                head = f"{result.path}: " + (f"error: {result.error}" if result.error
+                                             else f"{len(result.faces)} face(s)")
+                print(head, flush=True)
+                for i, face in enumerate(result.faces):
+                    box = ", ".join(f"{v:.0f}" for v in face.bbox)
+                    print(f"  #{i + 1} [{box}] {describe(face.attributes)}", flush=True)
+            if annotate_dir and result.error is None:
+                name = Path(result.path).stem + ".jpg"
+                k = 1
+                while name in used_names:
+                    name, k = f"{Path(result.path).stem}_{k}.jpg", k + 1
+                used_names.add(name)
+                from PIL import Image
+
+                Image.fromarray(annotate(load_image(result.path), result)).save(annotate_dir / name, quality=92)
+            if progress is not None:
+                progress.update(1)
+                progress.set_postfix(faces=faces, errors=errors, refresh=False)
+    except KeyboardInterrupt:
+        print(f"\nfacescan: interrupted after {done} of {len(paths)} images; "
+              "results so far are saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if progress is not None:
+            progress.close()
+        if writer:
+            writer.close()
+    if not args.quiet:
+        print(f"facescan: {done} images, {faces} faces, {errors} errors", file=sys.stderr)
+    return EXIT_INPUT_ERRORS if errors else EXIT_OK
+
+
+def _models(args: argparse.Namespace) -> int:
+    from .errors import ModelError
+    from .models import all_specs
+
+    rows = []
+    for spec in all_specs():
+        try:
+            spec.verified_path()
+            status = "ok"
+        except ModelError as exc:
+            status = f"ERROR: {exc}"
+        rows.append((spec.name, spec.task, ",".join(spec.attributes) or "-", spec.licence,
+                     spec.sha256[:12], status))
+    if args.json:
+        import json
+
+        print(json.dumps([{"name": s.name, "task": s.task, "attributes": list(s.attributes),
+                           "package": s.package, "path": s.path, "sha256": s.sha256,
+                           "licence": s.licence, "source": s.source,
+                           "training_data": s.training_data, "input_size": s.input_size,
+                           "crop": s.crop, "status": r[-1]}
+                          for s, r in zip(all_specs(), rows)], indent=2))
+    else:
+        header = ("name", "task", "attributes", "licence", "sha256", "status")
+        widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
+        for r in [header] + rows:
+            print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)) + "  " + str(r[5]))
+    return EXIT_OK if all(r[5] == "ok" for r in rows) else EXIT_USAGE
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .train import build_fer_emotion, build_utkface_heads, write_report
+
+    work = Path(args.work)
+    if args.recipe == "utkface-heads":
+        if not args.data:
+            print("facescan train utkface-heads needs --data UTKFACE_DIR", file=sys.stderr)
+            return EXIT_USAGE
+        report = build_utkface_heads(Path(args.data), Path(args.out), work, epochs=args.epochs,
+                                     seed=args.seed)
+    else:
+        report = build_fer_emotion(Path(args.out), work)
+    print(write_report(report, Path(args.report) if args.report else None))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .pipeline import ATTRIBUTES, BACKENDS, DEFAULT_BACKEND
+
+    parser = argparse.ArgumentParser(prog="facescan", description="Find faces and tell their "
+                                     "gender, age, race and emotion, offline.")
+    parser.add_argument("--version", action="version", version=f"facescan {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("analyze", help="analyse images, folders (recursively) or globs")
+    p.add_argument("paths", nargs="+", help="image files, folders or glob patterns")
+    p.add_argument("-o", "--output", help="write records to FILE.jsonl, FILE.csv, FILE.parquet "
+                   "or '-' (JSONL on stdout); default: a readable summary on stdout")
+    p.add_argument("--annotate", metavar="DIR", help="also save each image with boxes and labels")
+    p.add_argument("--attributes", default=",".join(ATTRIBUTES),
+                   help=f"comma-separated subset of {','.join(ATTRIBUTES)} (default: all)")
+    p.add_argument("--backend", default=DEFAULT_BACKEND, choices=sorted(BACKENDS),
+                   help="which attribute models to use")
+    p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
+                   help="'none' treats each whole image as one face (pre-cropped chips)")
+    p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
+    p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=_analyze)
+
+    p = sub.add_parser("models", help="list the models, their licences and sha256 status")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=_models)
+
+    p = sub.add_parser("train", help="rebuild a shipped model (needs facescan[train])")
+    p.add_argument("recipe", choices=["utkface-heads", "fer-emotion"])
+    p.add_argument("--data", help="data folder (UTKFace for utkface-heads)")
+    p.add_argument("--out", required=True, help="ONNX file to write")
+    p.add_argument("--work", default=".facescan-work", help="downloads and feature caches")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report", help="also write the JSON report here")
+    p.set_defaults(func=_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="facescan: %(levelname)s: %(message)s")
+    try:
+        return int(args.func(args))
+    except FacescanError as exc:
+        print(f"facescan: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\nfacescan: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The exception tree of facescan.
+
+    FacescanError                 base of everything facescan raises on purpose
+    ├── ImageError                an input could not be read as an image (what and why)
+    ├── ModelError                a model file is missing, corrupt (sha256) or cannot load
+    ├── DependencyError           an optional extra is needed: the message names it
+    └── ConfigError               a bad option: unknown backend, attribute, crop policy, ...
+"""
+
+from __future__ import annotations
+
+
+class FacescanError(Exception):
+    """Base class of all errors raised by facescan."""
+
+
+class ImageError(FacescanError):
+    """An input could not be read as an image."""
+
+
+class ModelError(FacescanError):
+    """A model's weights are missing, corrupt or cannot be loaded."""
+
+
+class DependencyError(FacescanError, ImportError):
+    """An optional dependency is missing; the message says which extra installs it."""
+
+
+class ConfigError(FacescanError, ValueError):
+    """An option has a value facescan does not know."""
+
+
+def require(module: str, extra: str) -> object:
+    """Import an optional dependency, or raise a DependencyError naming the extra."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise DependencyError(
+            f"this needs the optional package {module!r}: pip install 'facescan[{extra}]'"
+        ) from exc

