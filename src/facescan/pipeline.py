@@ -58,7 +58,7 @@ class Analyzer:
         self.models = [OnnxAttributeModel(get_spec(n)) for n in names]
 
     def analyze(self, image: ImageInput) -> list[Face]:
-        """Faces of one image (path, bytes, PIL image or RGB array), biggest score first."""
+        """Faces of one image (path, bytes, PIL image or RGB array), left to right."""
         return self._analyze_loaded([load_image(image, self.max_pixels)])[0]
 
     def analyze_many(self, sources: Iterable[ImageInput], batch_size: int = 16) -> Iterator[ImageResult]:
@@ -110,6 +110,8 @@ class Analyzer:
         for (i, d), a in zip(flat, attrs):
             ordered = {k: a[k] for k in self.attributes if k in a}
             out[i].append(Face(d.bbox, d.score, d.landmarks, ordered))
+        for faces in out:  # reading order: left to right
+            faces.sort(key=lambda f: (f.bbox[0], f.bbox[1]))
         return out
 
 

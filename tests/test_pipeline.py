@@ -1,0 +1,103 @@
+"""The whole pipeline on real faces (../shared/data) and on a composed multi-face photo."""
+
+import json
+
+import numpy as np
+import pytest
+
+import facescan
+from facescan import Analyzer, ConfigError
+from facescan.io import load_image
+from facescan.labels import AGE5, AGE9, EMOTION7, GENDER, RACE_UTK5
+
+LABEL_SETS = {"gender": GENDER, "race": RACE_UTK5, "emotion": EMOTION7, "age": AGE9}
+
+
+def _check_face(face, attributes=LABEL_SETS):
+    for name, labels in attributes.items():
+        pred = face.attributes[name]
+        assert set(pred.probs) == set(labels)
+        assert sum(pred.probs.values()) == pytest.approx(1.0, abs=1e-5)
+        assert pred.label in labels and pred.score == pytest.approx(max(pred.probs.values()))
+    age = face.attributes["age"]
+    assert 0 <= age.years <= 100 and age.group5 in AGE5
+
+
+def test_real_chips_have_all_attributes_and_mostly_right_gender(analyzer, utk_samples):
+    results = list(analyzer.analyze_many([s.path for s in utk_samples], batch_size=8))
+    assert [r.path for r in results] == [s.path for s in utk_samples]
+    right = total = 0
+    errors = []
+    for result, sample in zip(results, utk_samples):
+        assert result.error is None and len(result.faces) >= 1
+        face = max(result.faces, key=lambda f: f.score)
+        _check_face(face)
+        right += face.attributes["gender"].label == sample.labels["gender"]
+        errors.append(abs(face.attributes["age"].years - int(sample.labels["age"])))
+        total += 1
+    # development numbers are ~94% and MAE ~5 years: far from chance (50%, ~15 years)
+    assert right / total >= 0.8
+    assert np.mean(errors) <= 9
+
+
+def test_group_photo_finds_every_pasted_face(analyzer, group_photo):
+    canvas, places = group_photo
+    faces = analyzer.analyze(canvas)
+    assert len(faces) == len(places)
+    for face, (x1, y1, x2, y2) in zip(faces, places):  # left-to-right order
+        cx, cy = (face.bbox[0] + face.bbox[2]) / 2, (face.bbox[1] + face.bbox[3]) / 2
+        assert x1 < cx < x2 and y1 < cy < y2
+        assert len(face.landmarks) == 5
+        _check_face(face)
+
+
+def test_batched_equals_one_by_one(analyzer, utk_samples):
+    paths = [s.path for s in utk_samples[:6]]
+    batched = list(analyzer.analyze_many(paths, batch_size=6))
+    for path, result in zip(paths, batched):
+        single = analyzer.analyze(path)
+        assert len(single) == len(result.faces)
+        for a, b in zip(single, result.faces):
+            assert a.bbox == b.bbox
+            for name in a.attributes:
+                assert a.attributes[name].probs == pytest.approx(b.attributes[name].probs, abs=1e-4)
+
+
+def test_no_face_gives_empty_list_and_bad_input_an_error_record(analyzer, tmp_path):
+    blank = np.full((300, 300, 3), 200, np.uint8)
+    assert analyzer.analyze(blank) == []
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    results = list(analyzer.analyze_many([blank, str(tmp_path / "broken.jpg"), blank]))
+    assert [r.error is None for r in results] == [True, False, True]
+    assert "broken.jpg" in results[1].error
+    json.dumps([r.to_dict() for r in results])  # serialisable
+
+
+def test_attribute_subset_and_whole_image_detector(fer_dir):
+    path = next((fer_dir / "test" / "happy").glob("*.jpg"))
+    only = Analyzer(attributes="emotion", detector="none")
+    faces = only.analyze(path)
+    assert len(faces) == 1 and list(faces[0].attributes) == ["emotion"]
+    assert faces[0].bbox == (0.0, 0.0, 48.0, 48.0)
+
+
+def test_detects_tiny_fer_faces_by_upscaling(analyzer, fer_dir):
+    paths = sorted((fer_dir / "test" / "neutral").glob("*.jpg"))[:10]
+    found = sum(bool(analyzer.analyze(p)) for p in paths)
+    assert found >= 8
+
+
+def test_bad_options_raise_config_errors():
+    with pytest.raises(ConfigError, match="attribute"):
+        Analyzer(attributes="gender,height")
+    with pytest.raises(ConfigError, match="backend"):
+        Analyzer(backend="nope")
+    with pytest.raises(ConfigError, match="detector"):
+        Analyzer(detector="nope")
+
+
+def test_one_shot_analyze_and_json(utk_samples):
+    faces = facescan.analyze(load_image(utk_samples[0].path), attributes=["age"])
+    record = faces[0].to_dict()
+    assert set(record) == {"bbox", "score", "landmarks", "attributes"}
+    assert set(record["attributes"]["age"]) == {"label", "years", "group5", "score", "probs"}

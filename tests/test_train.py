@@ -1,0 +1,95 @@
+"""Training code: the networks, weight reading, heads and ONNX export (tiny, synthetic)."""
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch", reason="training needs the 'train' extra")
+
+from facescan.datasets import Sample  # noqa: E402
+from facescan.train.convert import read_tfjs_weights  # noqa: E402
+from facescan.train.heads import (AGE_BINS, FlipTTAModel, Heads, evaluate, export_onnx,  # noqa: E402
+                                  soft_age, train_heads)
+from facescan.train.nets import MiniXception, TinyXception, tf_same_pad  # noqa: E402
+
+
+@pytest.mark.parametrize("size,kernel,stride,pads", [
+    (112, 3, 2, [0, 1, 0, 1]), (15, 3, 2, [1, 1, 1, 1]), (60, 3, 1, [1, 1, 1, 1]), (8, 1, 2, None)])
+def test_tf_same_padding(size, kernel, stride, pads):
+    x = torch.ones(1, 1, size, size)
+    out = tf_same_pad(x, kernel, stride)
+    if pads is None:
+        assert out is x
+    else:
+        assert out.shape[-1] == size + pads[0] + pads[1]
+        assert out[0, 0, 0, 0] == (0 if pads[0] else 1) and out[0, 0, -1, -1] == 0
+
+
+def test_network_shapes():
+    with torch.no_grad():
+        assert TinyXception()(torch.zeros(2, 3, 112, 112)).shape == (2, 512)
+        assert MiniXception()(torch.zeros(2, 1, 64, 64)).shape == (2, 7)
+
+
+def test_read_tfjs_weights_quantised_and_float(tmp_path):
+    q = np.array([0, 1, 2, 255], np.uint8)
+    f = np.array([1.5, -2.0], np.float32)
+    (tmp_path / "m.bin").write_bytes(q.tobytes() + f.tobytes())
+    (tmp_path / "m-weights_manifest.json").write_text(json.dumps([{"paths": ["m.bin"], "weights": [
+        {"name": "a", "shape": [2, 2], "dtype": "float32",
+         "quantization": {"dtype": "uint8", "scale": 0.5, "min": -1.0}},
+        {"name": "b", "shape": [2], "dtype": "float32"}]}]))
+    w = read_tfjs_weights(tmp_path, "m")
+    assert w["a"].tolist() == [[-1.0, -0.5], [0.0, 126.5]]
+    assert w["b"].tolist() == [1.5, -2.0]
+
+
+def test_soft_age_labels():
+    p = soft_age(torch.tensor([0, 50]))
+    assert p.shape == (2, AGE_BINS) and torch.allclose(p.sum(1), torch.ones(2))
+    assert p[1].argmax() == 50 and p[0].argmax() == 0
+
+
+def _synthetic(n, rng):
+    """Features whose first dims encode the labels, so a head can learn them."""
+    genders = rng.integers(0, 2, n)
+    races = rng.integers(0, 5, n)
+    ages = rng.integers(1, 90, n)
+    x = rng.normal(size=(n, 512)).astype(np.float32)
+    x[:, 0] += 3 * genders
+    x[np.arange(n), 1 + races] += 3
+    x[:, 10] += ages / 10
+    samples = [Sample(str(i), "", {"gender": ("male", "female")[g], "race":
+               ("white", "black", "asian", "indian", "others")[r], "age": int(a)})
+               for i, (g, r, a) in enumerate(zip(genders, races, ages))]
+    return torch.from_numpy(x), samples
+
+
+def test_heads_learn_and_export_matches_onnxruntime(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    rng = np.random.default_rng(0)
+    feats, samples = _synthetic(600, rng)
+    heads = train_heads(feats, feats, samples, epochs=15)
+    metrics = evaluate(heads, feats, feats, samples)
+    assert metrics["gender_accuracy"] > 0.85 and metrics["race_accuracy"] > 0.7
+    assert metrics["age_mae"] < 15
+
+    model = FlipTTAModel(TinyXception().eval(), heads).eval()
+    path = tmp_path / "m.onnx"
+    export_onnx(model, path, 112, 3, ["gender", "race", "age"])
+    x = rng.normal(size=(3, 3, 112, 112)).astype(np.float32)  # batch 3: dynamic axis works
+    got = ort.InferenceSession(str(path)).run(None, {"crops": x})
+    with torch.no_grad():
+        want = model(torch.from_numpy(x))
+    for g, w in zip(got, want):
+        assert g.shape == tuple(w.shape)
+        np.testing.assert_allclose(g, w.numpy(), atol=1e-4)
+
+
+def test_heads_module_standardises():
+    h = Heads(torch.full((512,), 2.0), torch.full((512,), 4.0)).eval()
+    with torch.no_grad():
+        a = h(torch.full((1, 512), 2.0))  # == mean -> zero input to the body
+        b = h(torch.zeros(1, 512))
+    assert not torch.allclose(a[0], b[0])
