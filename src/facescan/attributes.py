@@ -42,7 +42,12 @@ def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
 
 
 class OnnxAttributeModel:
-    """One ONNX attribute model described by a :class:`ModelSpec`."""
+    """One ONNX attribute model described by a :class:`ModelSpec`.
+
+    Crops are run ``chunk`` at a time: bigger chunks gain little speed on a CPU and cost memory.
+    """
+
+    chunk = 32
 
     def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
         import onnxruntime as ort
@@ -73,7 +78,10 @@ class OnnxAttributeModel:
         results: list[dict[str, Prediction]] = [{} for _ in range(len(crops))]
         if not heads or not len(crops):
             return results
-        raw = self._session.run([h.output for h in heads], {self._input: self.preprocess(crops)})
+        names = [h.output for h in heads]
+        chunks = [self._session.run(names, {self._input: self.preprocess(crops[i:i + self.chunk])})
+                  for i in range(0, len(crops), self.chunk)]
+        raw = [np.concatenate(parts) for parts in zip(*chunks)]
         for head, values in zip(heads, raw):
             for result, pred in zip(results, decode_head(head, values)):
                 result[head.attribute] = pred

