@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
 from collections.abc import Sequence
@@ -20,9 +21,33 @@ from .errors import FacescanError
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
+def _print_summary(result) -> None:
+    from .output import describe
+
+    print(f"{result.path}: " + (f"error: {result.error}" if result.error
+                                else f"{len(result.faces)} face(s)"), flush=True)
+    for i, face in enumerate(result.faces):
+        box = ", ".join(f"{v:.0f}" for v in face.bbox)
+        print(f"  #{i + 1} [{box}] {describe(face.attributes)}", flush=True)
+
+
+def _save_annotated(result, folder: Path, used: set[str]) -> None:
+    from PIL import Image
+
+    from .io import load_image
+    from .output import annotate
+
+    stem, k = Path(result.path).stem, 1
+    name = stem + ".jpg"
+    while name in used:  # same file name in two folders
+        name, k = f"{stem}_{k}.jpg", k + 1
+    used.add(name)
+    Image.fromarray(annotate(load_image(result.path), result)).save(folder / name, quality=92)
+
+
 def _analyze(args: argparse.Namespace) -> int:
-    from .io import iter_image_paths, load_image
-    from .output import annotate, describe, open_writer
+    from .io import iter_image_paths
+    from .output import open_writer
     from .pipeline import Analyzer
 
     analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector,
@@ -38,36 +63,28 @@ def _analyze(args: argparse.Namespace) -> int:
     used_names: set[str] = set()
     errors = done = faces = 0
     progress = None
+    redirect: contextlib.AbstractContextManager = contextlib.nullcontext()
     if not args.quiet:
         from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
 
         progress = tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None)
+        redirect = logging_redirect_tqdm()  # warnings print above the bar, not through it
     try:
-        for result in analyzer.analyze_many(paths, batch_size=args.batch_size):
-            done += 1
-            faces += len(result.faces)
-            errors += result.error is not None
-            if writer:
-                writer.write(result)
-            else:
-                head = f"{result.path}: " + (f"error: {result.error}" if result.error
-                                             else f"{len(result.faces)} face(s)")
-                print(head, flush=True)
-                for i, face in enumerate(result.faces):
-                    box = ", ".join(f"{v:.0f}" for v in face.bbox)
-                    print(f"  #{i + 1} [{box}] {describe(face.attributes)}", flush=True)
-            if annotate_dir and result.error is None:
-                name = Path(result.path).stem + ".jpg"
-                k = 1
-                while name in used_names:
-                    name, k = f"{Path(result.path).stem}_{k}.jpg", k + 1
-                used_names.add(name)
-                from PIL import Image
-
-                Image.fromarray(annotate(load_image(result.path), result)).save(annotate_dir / name, quality=92)
-            if progress is not None:
-                progress.update(1)
-                progress.set_postfix(faces=faces, errors=errors, refresh=False)
+        with redirect:
+            for result in analyzer.analyze_many(paths, batch_size=args.batch_size):
+                done += 1
+                faces += len(result.faces)
+                errors += result.error is not None
+                if writer:
+                    writer.write(result)
+                else:
+                    _print_summary(result)
+                if annotate_dir and result.error is None:
+                    _save_annotated(result, annotate_dir, used_names)
+                if progress is not None:
+                    progress.update(1)
+                    progress.set_postfix(faces=faces, errors=errors, refresh=False)
     except KeyboardInterrupt:
         print(f"\nfacescan: interrupted after {done} of {len(paths)} images; "
               "results so far are saved", file=sys.stderr)
