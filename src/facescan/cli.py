@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import FacescanError
+from .errors import ConfigError, FacescanError
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -129,6 +129,34 @@ def _models(args: argparse.Namespace) -> int:
     return EXIT_OK if all(r[5] == "ok" for r in rows) else EXIT_USAGE
 
 
+def _eval(args: argparse.Namespace) -> int:
+    import random
+
+    from .datasets import open_dataset
+    from .eval.runner import evaluate
+    from .pipeline import BACKENDS, parse_attributes
+
+    samples = open_dataset(args.dataset, args.split)
+    if args.limit and args.limit < len(samples):  # a fixed subsample, whatever the file order
+        samples = sorted(random.Random(args.seed).sample(samples, args.limit), key=lambda s: s.id)
+    backends = [b.strip() for b in args.backend.split(",") if b.strip()]
+    unknown = [b for b in backends if b not in BACKENDS]
+    if unknown or not backends:
+        raise ConfigError(f"unknown backend(s) {unknown or args.backend!r}; choose from {sorted(BACKENDS)}")
+    if not samples:
+        raise ConfigError(f"no samples found in {args.dataset}")
+    result = evaluate(samples, backends, Path(args.out), parse_attributes(args.attributes),
+                      detector=args.detector, resume=args.resume, dataset=args.dataset)
+    for backend, m in result["backends"].items():
+        parts = [f"{k} {m[k]['accuracy']:.1%}" for k in ("gender", "race", "age_group", "age_group5", "emotion")
+                 if k in m]
+        if "age" in m:
+            parts.insert(2, f"age MAE {m['age']['mae']:.2f}")
+        print(f"{backend}: n={m['n']} " + ", ".join(parts))
+    print(f"wrote {Path(args.out) / 'predictions.jsonl'} and {Path(args.out) / 'metrics.json'}")
+    return EXIT_OK
+
+
 def _train(args: argparse.Namespace) -> int:
     from .train import build_fer_emotion, build_utkface_heads, write_report
 
@@ -169,6 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_analyze)
+
+    p = sub.add_parser("eval", help="evaluate backends on a labelled data set")
+    p.add_argument("--dataset", required=True, help="KIND:PATH, KIND: utkface or fer2013")
+    p.add_argument("--split", help="utkface: all (default), train, val, test; "
+                   "fer2013: test (default if present), train, all")
+    p.add_argument("--backend", default=DEFAULT_BACKEND, help="backend name(s), comma-separated")
+    p.add_argument("--attributes", default=",".join(ATTRIBUTES))
+    p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
+                   help="images where yunet finds no face are analysed whole (counted in no_face_rate)")
+    p.add_argument("--out", default="eval-run", help="run folder for predictions.jsonl and metrics.json")
+    p.add_argument("--limit", type=int, help="evaluate a fixed random subset of N samples")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --limit subset")
+    p.add_argument("--resume", action="store_true", help="keep predictions already in --out")
+    p.set_defaults(func=_eval)
 
     p = sub.add_parser("models", help="list the models, their licences and sha256 status")
     p.add_argument("--json", action="store_true", help="print JSON")

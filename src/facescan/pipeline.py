@@ -42,18 +42,21 @@ class Analyzer:
     """Finds every face in an image and fills the requested attributes.
 
     Models are loaded once in the constructor; :meth:`analyze_many` batches the faces of
-    several images into one inference call per model.
+    several images into one inference call per model. With ``whole_image_fallback``, an image
+    where the detector finds nothing is analysed as one face covering the whole image, with
+    score 0 (for data sets of face chips, where every image holds exactly one face).
     """
 
     def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
                  detector: str | Detector = "yunet", min_score: float = 0.0,
-                 max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+                 max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False) -> None:
         self.attributes = parse_attributes(attributes)
         if backend not in BACKENDS:
             raise ConfigError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
         self.backend = backend
         self.detector = make_detector(detector) if isinstance(detector, str) else detector
         self.min_score, self.max_pixels = min_score, max_pixels
+        self.whole_image_fallback = whole_image_fallback
         names = dict.fromkeys(BACKENDS[backend][a] for a in self.attributes)
         self.models = [OnnxAttributeModel(get_spec(n)) for n in names]
 
@@ -97,6 +100,10 @@ class Analyzer:
     def _analyze_loaded(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
         detections: list[list[Detection]] = [
             [d for d in self.detector.detect(img) if d.score >= self.min_score] for img in images]
+        if self.whole_image_fallback:
+            for img, dets in zip(images, detections):
+                if not dets:
+                    dets.append(Detection((0.0, 0.0, float(img.shape[1]), float(img.shape[0])), 0.0, None))
         flat = [(i, d) for i, dets in enumerate(detections) for d in dets]
         attrs: list[dict[str, Prediction]] = [{} for _ in flat]
         for model in self.models:

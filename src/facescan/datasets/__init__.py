@@ -63,3 +63,34 @@ def read_fer2013_folders(root: str | Path, split: str = "test") -> Iterator[Samp
     for label in EMOTION7:
         for path in sorted((base / label).glob("*")):
             yield Sample(f"{split}/{label}/{path.name}", str(path), {"emotion": label})
+
+
+DATASETS = ("utkface", "fer2013")
+
+
+def open_dataset(spec: str, split: str | None = None) -> list[Sample]:
+    """Samples of ``KIND:PATH``; e.g. ``utkface:../shared/data/utkface``.
+
+    ``split``: UTKFace — ``all`` (default: every file in the folder) or facescan's fixed
+    ``train``/``val``/``test``; FER2013 — ``test`` (default when ``test/`` exists, else
+    ``train``), ``train`` or ``all``.
+    """
+    kind, sep, path = spec.partition(":")
+    if not sep or not path:
+        raise ConfigError(f"--dataset {spec!r}: expected KIND:PATH, KIND one of {', '.join(DATASETS)}")
+    kind = kind.lower()
+    if kind == "utkface":
+        if split not in (None, "all", "train", "val", "test"):
+            raise ConfigError(f"UTKFace split {split!r}: use all, train, val or test")
+        return list(read_utkface(path, None if split in (None, "all") else split))
+    if kind == "fer2013":
+        root = Path(path)
+        if split is None:
+            split = "test" if (root / "test").is_dir() else "train"
+        if split == "all":
+            return [s for part in ("train", "test") if (root / part).is_dir()
+                    for s in read_fer2013_folders(root, part)]
+        if split not in ("train", "test"):
+            raise ConfigError(f"FER2013 split {split!r}: use train, test or all")
+        return list(read_fer2013_folders(root, split))
+    raise ConfigError(f"unknown data set kind {kind!r}; choose one of {', '.join(DATASETS)}")

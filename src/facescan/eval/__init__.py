@@ -1,0 +1,1 @@
+"""Evaluation: run a backend over a data set reader, save predictions, compute metrics."""

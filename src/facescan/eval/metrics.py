@@ -1,0 +1,91 @@
+"""Metrics as pure functions of (truth, prediction). ``None`` as a prediction means the sample
+failed (no face, unparsed answer): it counts as wrong, never as a guess."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def classification(y_true: Sequence[str], y_pred: Sequence[str | None],
+                   labels: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, balanced accuracy, macro-F1, per-class P/R/F1 and the confusion matrix.
+
+    ``labels`` fixes the class order; truths outside it are an error. Predictions outside it
+    (including None) count as wrong and show in the ``failed`` count.
+    """
+    labels = list(labels)
+    index = {label: i for i, label in enumerate(labels)}
+    bad = sorted({t for t in y_true if t not in index})
+    if bad:
+        raise ValueError(f"truth labels {bad} are not in the label set {labels}")
+    n, k = len(y_true), len(labels)
+    confusion = np.zeros((k, k), dtype=int)
+    failed = 0
+    correct = 0
+    for t, p in zip(y_true, y_pred):
+        if p is None or p not in index:
+            failed += 1
+            continue
+        confusion[index[t], index[p]] += 1
+        correct += t == p
+    support = np.array([sum(1 for t in y_true if t == label) for label in labels])
+    tp = np.diag(confusion)
+    predicted = confusion.sum(axis=0)
+    precision = np.divide(tp, predicted, out=np.zeros(k), where=predicted > 0)
+    recall = np.divide(tp, support, out=np.zeros(k), where=support > 0)
+    f1 = np.divide(2 * precision * recall, precision + recall, out=np.zeros(k),
+                   where=(precision + recall) > 0)
+    present = support > 0
+    return {
+        "n": n,
+        "accuracy": correct / n if n else float("nan"),
+        "balanced_accuracy": float(recall[present].mean()) if present.any() else float("nan"),
+        "macro_f1": float(f1[present].mean()) if present.any() else float("nan"),
+        "failed": failed,
+        "failed_rate": failed / n if n else 0.0,
+        "labels": labels,
+        "per_class": {label: {"precision": float(precision[i]), "recall": float(recall[i]),
+                              "f1": float(f1[i]), "support": int(support[i])}
+                      for i, label in enumerate(labels)},
+        "confusion": confusion.tolist(),
+    }
+
+
+def regression(y_true: Sequence[float], y_pred: Sequence[float | None]) -> dict[str, Any]:
+    """Mean absolute error over the samples with a prediction (``failed`` counts the rest)."""
+    pairs = [(t, p) for t, p in zip(y_true, y_pred) if p is not None]
+    err = np.abs(np.array([p - t for t, p in pairs], dtype=float)) if pairs else np.array([])
+    return {"n": len(y_true), "mae": float(err.mean()) if len(err) else float("nan"),
+            "median_ae": float(np.median(err)) if len(err) else float("nan"),
+            "failed": len(y_true) - len(pairs)}
+
+
+def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool],
+                               bins: int = 15) -> float:
+    """ECE with equal-width confidence bins (the usual definition, Guo et al. 2017)."""
+    conf = np.asarray(confidence, dtype=float)
+    hit = np.asarray(correct, dtype=float)
+    if not len(conf):
+        return float("nan")
+    edges = np.linspace(0, 1, bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            ece += mask.mean() * abs(hit[mask].mean() - conf[mask].mean())
+    return float(ece)
+
+
+def group_accuracy(y_true: Sequence[str], y_pred: Sequence[str | None],
+                   groups: Sequence[str]) -> dict[str, Any]:
+    """Accuracy within each group, and the largest gap between two groups."""
+    out: dict[str, Any] = {}
+    for g in sorted(set(groups)):
+        idx = [i for i, x in enumerate(groups) if x == g]
+        out[g] = {"n": len(idx), "accuracy": float(np.mean([y_true[i] == y_pred[i] for i in idx]))}
+    accs = [v["accuracy"] for v in out.values()]
+    return {"groups": out, "max_gap": float(max(accs) - min(accs)) if accs else float("nan")}
