@@ -22,9 +22,8 @@ def make_facescan(backend: str = "facescan", detector: str = "yunet") -> tuple[C
         if not faces:
             return None
         face = max(faces, key=lambda f: f.score)
-        a = face.attributes
-        return {"gender": a["gender"].label, "race": a["race"].label, "age": a["age"].years,
-                "emotion": a["emotion"].label, "n_faces": len(faces)}
+        out = {k: p.years if k == "age" else p.label for k, p in face.attributes.items()}
+        return out | {"n_faces": len(faces)}
 
     def batch(paths):
         return [top(r.faces) for r in analyzer.analyze_many(paths, batch_size=16)]

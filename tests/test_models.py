@@ -57,3 +57,23 @@ def test_gray_preprocessing_matches_spec():
     x = model.preprocess(crops)
     assert x.shape == (1, 1, 64, 64)
     assert x[0, 0, 0, 0] == pytest.approx((0.299 * 255 - 127.5) / 127.5, abs=1e-4)
+
+
+def test_years_head_spreads_a_laplace_over_age_groups():
+    head = Head("age", "age", "years", spread=5.0)
+    young, edge, old = decode_head(head, np.array([[4.0], [29.9], [95.0]]))
+    assert young.label == "3-9" and young.group5 == "0-9" and young.years == 4.0
+    assert sum(young.probs.values()) == pytest.approx(1.0)
+    assert edge.label == "20-29" and edge.probs["30-39"] == pytest.approx(edge.probs["20-29"], abs=0.05)
+    assert old.probs["70+"] > 0.99 and old.group5 == "60+"
+
+
+def test_third_party_backends_provide_what_they_have(utk_samples):
+    from facescan import Analyzer
+
+    faceapi = Analyzer(backend="faceapi")  # asks for all four, gets gender and age
+    assert faceapi.attributes == ("gender", "age")
+    face = faceapi.analyze(utk_samples[0].path)[0]
+    assert set(face.attributes) == {"gender", "age"} and face.attributes["age"].years > 0
+    with pytest.raises(ConfigError, match="provides none"):
+        Analyzer(backend="fer", attributes="age")

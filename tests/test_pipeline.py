@@ -101,3 +101,14 @@ def test_one_shot_analyze_and_json(utk_samples):
     record = faces[0].to_dict()
     assert set(record) == {"bbox", "score", "landmarks", "attributes"}
     assert set(record["attributes"]["age"]) == {"label", "years", "group5", "score", "probs"}
+
+
+def test_abstain_below_marks_uncertain_but_keeps_distribution(utk_samples):
+    path = utk_samples[0].path
+    normal = Analyzer().analyze(path)[0]
+    strict = Analyzer(abstain_below=1.0).analyze(path)[0]
+    for name, pred in strict.attributes.items():
+        assert pred.label == "uncertain"
+        assert pred.probs == normal.attributes[name].probs and pred.score == normal.attributes[name].score
+    with pytest.raises(ConfigError):
+        Analyzer(abstain_below=1.5)

@@ -93,3 +93,24 @@ def test_heads_module_standardises():
         a = h(torch.full((1, 512), 2.0))  # == mean -> zero input to the body
         b = h(torch.zeros(1, 512))
     assert not torch.allclose(a[0], b[0])
+
+
+def test_temperature_scaling_recovers_an_overconfident_model():
+    from facescan.eval.metrics import expected_calibration_error
+    from facescan.train.calibrate import _softmax, fit_temperature, nll
+
+    rng = np.random.default_rng(0)
+    true_logits = rng.normal(size=(4000, 5)) * 1.5
+    target = np.array([rng.choice(5, p=p) for p in _softmax(true_logits)])
+    overconfident = true_logits * 3  # what an overfit network emits
+    t = fit_temperature(overconfident, target)
+    assert t == pytest.approx(3.0, rel=0.15)
+    assert nll(overconfident, target, t) < nll(overconfident, target, 1.0)
+
+    def ece(temp):
+        p = _softmax(overconfident / temp)
+        return expected_calibration_error(p.max(1), p.argmax(1) == target)
+
+    assert ece(t) < ece(1.0) / 2
+    groups = np.array([0, 0, 1, 1, 1])  # the grouped form (age bins -> age groups) also works
+    assert 0.25 <= fit_temperature(overconfident, groups[target], groups) <= 8

@@ -32,7 +32,29 @@ def _age_predictions(probs: np.ndarray) -> list[Prediction]:
     return out
 
 
+def _laplace_cdf(x: np.ndarray, mu: np.ndarray, b: float) -> np.ndarray:
+    z = (x - mu) / b
+    return np.where(z < 0, 0.5 * np.exp(np.minimum(z, 0)), 1 - 0.5 * np.exp(-np.maximum(z, 0)))
+
+
+def _years_predictions(years: np.ndarray, spread: float) -> list[Prediction]:
+    """Regressed years -> groups under a Laplace(years, spread) error model."""
+    years = np.clip(years.astype(np.float64).reshape(-1), 0, None)
+    edges9 = np.array([-np.inf, 3, 10, 20, 30, 40, 50, 60, 70, np.inf])
+    edges5 = np.array([-np.inf, 10, 20, 40, 60, np.inf])
+    out = []
+    for y in years:
+        p9 = np.diff(_laplace_cdf(edges9, y, spread))
+        p5 = np.diff(_laplace_cdf(edges5, y, spread))
+        dist = dict(zip(AGE9, map(float, p9)))
+        out.append(Prediction(age_group9(y), dist[age_group9(y)], dist, years=float(y),
+                              group5=AGE5[int(p5.argmax())]))
+    return out
+
+
 def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
+    if head.kind == "years":
+        return _years_predictions(raw, head.spread)
     probs = _softmax(raw.astype(np.float64), head.temperature)
     if head.kind == "age_bins":
         return _age_predictions(probs)

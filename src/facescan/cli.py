@@ -51,7 +51,7 @@ def _analyze(args: argparse.Namespace) -> int:
     from .pipeline import Analyzer
 
     analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector,
-                        min_score=args.min_score)
+                        min_score=args.min_score, abstain_below=args.abstain_below)
     paths = list(iter_image_paths(args.paths))
     if not paths:
         print("facescan: no images found in the given paths", file=sys.stderr)
@@ -194,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
                    help="'none' treats each whole image as one face (pre-cropped chips)")
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
+    p.add_argument("--abstain-below", type=float, default=0.0, metavar="P",
+                   help="label an attribute 'uncertain' when its top probability is below P")
     p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=_analyze)

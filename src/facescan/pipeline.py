@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 
@@ -18,11 +19,15 @@ from .types import Face, ImageResult, Prediction
 log = logging.getLogger(__name__)
 
 ATTRIBUTES = ("gender", "age", "race", "emotion")
+UNCERTAIN = "uncertain"
 
-# backend name -> which model fills each attribute
+# backend name -> which model fills each attribute it provides
 BACKENDS: dict[str, dict[str, str]] = {
     "facescan": {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",
                  "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"},
+    # third-party models, unchanged, for comparison
+    "faceapi": {"gender": "faceapi-age-gender", "age": "faceapi-age-gender"},
+    "fer": {"emotion": "fer-mini-xception"},
 }
 DEFAULT_BACKEND = "facescan"
 
@@ -44,20 +49,34 @@ class Analyzer:
     Models are loaded once in the constructor; :meth:`analyze_many` batches the faces of
     several images into one inference call per model. With ``whole_image_fallback``, an image
     where the detector finds nothing is analysed as one face covering the whole image, with
-    score 0 (for data sets of face chips, where every image holds exactly one face).
+    score 0 (for data sets of face chips, where every image holds exactly one face). With
+    ``abstain_below=p``, a prediction whose top probability is under ``p`` gets the label
+    ``"uncertain"`` (its score and distribution are kept).
     """
 
     def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
                  detector: str | Detector = "yunet", min_score: float = 0.0,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False) -> None:
+                 max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False,
+                 abstain_below: float = 0.0) -> None:
         self.attributes = parse_attributes(attributes)
         if backend not in BACKENDS:
             raise ConfigError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
         self.backend = backend
+        provided = BACKENDS[backend]
+        missing = [a for a in self.attributes if a not in provided]
+        if missing:
+            log.warning("backend %r does not provide %s: left out", backend, ", ".join(missing))
+            self.attributes = tuple(a for a in self.attributes if a in provided)
+        if not self.attributes:
+            raise ConfigError(f"backend {backend!r} provides none of the requested attributes "
+                              f"(it provides {', '.join(provided)})")
         self.detector = make_detector(detector) if isinstance(detector, str) else detector
         self.min_score, self.max_pixels = min_score, max_pixels
         self.whole_image_fallback = whole_image_fallback
-        names = dict.fromkeys(BACKENDS[backend][a] for a in self.attributes)
+        if not 0.0 <= abstain_below <= 1.0:
+            raise ConfigError(f"abstain_below must be a probability in [0, 1], got {abstain_below}")
+        self.abstain_below = abstain_below
+        names = dict.fromkeys(provided[a] for a in self.attributes)
         self.models = [OnnxAttributeModel(get_spec(n)) for n in names]
 
     def analyze(self, image: ImageInput) -> list[Face]:
@@ -115,11 +134,17 @@ class Analyzer:
                 target.update(preds)
         out: list[list[Face]] = [[] for _ in images]
         for (i, d), a in zip(flat, attrs):
-            ordered = {k: a[k] for k in self.attributes if k in a}
+            ordered = {k: self._maybe_abstain(a[k]) for k in self.attributes if k in a}
             out[i].append(Face(d.bbox, d.score, d.landmarks, ordered))
         for faces in out:  # reading order: left to right
             faces.sort(key=lambda f: (f.bbox[0], f.bbox[1]))
         return out
+
+
+    def _maybe_abstain(self, pred: Prediction) -> Prediction:
+        if pred.score >= self.abstain_below:
+            return pred
+        return dataclasses.replace(pred, label=UNCERTAIN)
 
 
 def analyze(image: ImageInput, attributes: str | Sequence[str] | None = None,

@@ -105,6 +105,9 @@ def compute_metrics(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
             hit = [r["prediction"][attr]["label"] == r["truth"][attr] for r in scored if attr in r["prediction"]]
             res["ece"] = M.expected_calibration_error(conf, hit)
         out[attr] = res
+    truths = {k for r in recs for k in r["truth"]}
+    made = {k for r in recs for k in r["prediction"]}
+    out["not_produced"] = sorted(k for k in truths & {"gender", "race", "emotion", "age"} if k not in made)
     aged = [r for r in recs if "age" in r["truth"]]
     if aged and any("age" in r["prediction"] for r in aged):
         out["age"] = M.regression([float(r["truth"]["age"]) for r in aged],

@@ -18,15 +18,20 @@ from ..errors import ConfigError, ModelError
 class Head:
     """One output of a model: which attribute it fills and how to read it.
 
-    ``kind`` is ``"softmax"`` (logits over ``labels``) or ``"age_bins"`` (logits over whole
-    years 0..len(labels)-1; the expected value gives years, sums over bins give the groups).
+    ``kind`` is ``"softmax"`` (logits or log-probabilities over ``labels``), ``"age_bins"``
+    (the same over whole years 0..len(labels)-1: the expected value gives years, sums over bins
+    give the groups) or ``"years"`` (a regressed age; group probabilities then come from a
+    Laplace distribution around it whose scale ``spread`` is the model's mean absolute error on
+    validation data: a stated assumption, not a model output). ``temperature`` divides the
+    logits (temperature scaling, fitted on validation data).
     """
 
     attribute: str
     output: str
     kind: str
-    labels: tuple[str, ...]
+    labels: tuple[str, ...] = ()
     temperature: float = 1.0
+    spread: float = 0.0
 
 
 @dataclass(frozen=True)

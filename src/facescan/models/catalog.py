@@ -61,4 +61,27 @@ _FER = ModelSpec(
     card="fer-mini-xception.md",
 )
 
-MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _UTK_HEADS, _FER)}
+_FACEAPI = ModelSpec(
+    name="faceapi-age-gender",
+    task="attributes",
+    package="facescan",
+    path="models/weights/faceapi-age-gender.onnx",
+    sha256="943a29fe6f3eef3e6109e078d4f38d984a3a1965afa3a26e3fccdc6aba76dcbc",
+    licence="MIT",
+    source="face-api.js age/gender net (npm @vladmandic/face-api@1.7.15), converted unchanged "
+           "by `facescan train faceapi-original`",
+    training_data="not published by face-api.js",
+    input_size=112,
+    color="rgb",
+    mean=(122.782, 117.001, 104.298),
+    scale=1 / 255,
+    crop="square:1.2",
+    heads=(
+        Head("gender", "gender", "softmax", GENDER),
+        # spread: its age MAE on facescan's UTKFace validation split (5.36 years)
+        Head("age", "age", "years", spread=5.36),
+    ),
+    card="faceapi-age-gender.md",
+)
+
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _UTK_HEADS, _FER, _FACEAPI)}

