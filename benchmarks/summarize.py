@@ -57,18 +57,49 @@ def tables(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def group_tables(metrics: dict) -> str:
+    """Per-group accuracy from a `facescan eval` metrics.json (UTKFace test split)."""
+    out = ["", "### Per group: UTKFace `test` split, from `facescan eval` (fairness)", "",
+           "| backend | gender acc. by race: white / black / asian / indian / others (max gap) | "
+           "female recall | male recall | gender acc., ages 0-9 | race acc. female / male | "
+           "age MAE 0-2 / 3-9 / 70+ |", "|---|---|---|---|---|---|---|"]
+    for name, m in metrics["backends"].items():
+        if "gender" not in m:
+            continue
+        byr = m["gender_by_race"]["groups"]
+        races = " / ".join(pct(byr[r]["accuracy"]) if r in byr else "-"
+                           for r in ("white", "black", "asian", "indian", "others"))
+        rec = m["gender"]["per_class"]
+        kids = [m["gender_by_age_group"]["groups"][g] for g in ("0-2", "3-9")
+                if g in m["gender_by_age_group"]["groups"]]
+        kid_acc = sum(k["accuracy"] * k["n"] for k in kids) / max(1, sum(k["n"] for k in kids))
+        race = "-"
+        if "race_by_gender" in m:
+            rg = m["race_by_gender"]["groups"]
+            race = f"{pct(rg['female']['accuracy'])} / {pct(rg['male']['accuracy'])}"
+        ages = m.get("age", {}).get("by_age_group", {})
+        mae = " / ".join(num(ages.get(g, {}).get("mae"), "{:.1f}") for g in ("0-2", "3-9", "70+"))
+        out.append(f"| {name} | {races} ({pct(m['gender_by_race']['max_gap'])}) | "
+                   f"{pct(rec['female']['recall'])} | {pct(rec['male']['recall'])} | {pct(kid_acc)} | "
+                   f"{race} | {mae} |")
+    return "\n".join(out)
+
+
 def main() -> None:
     rows = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines() if line.strip()]
     target = Path(sys.argv[2])
+    groups = ""
+    if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
+        groups = group_tables(json.loads(Path(sys.argv[3]).read_text()))
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.processor())
     header = (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), "
               f"Python {platform.python_version()}, by `bash benchmarks/run.sh`.\n\n")
-    body = f"{BEGIN}\n{header}{tables(rows)}\n{END}"
+    body = f"{BEGIN}\n{header}{tables(rows)}\n{groups}\n{END}"
     text = target.read_text() if target.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
     start, end = text.index(BEGIN), text.index(END) + len(END)
     target.write_text(text[:start] + body + text[end:])
-    print(tables(rows))
+    print(tables(rows) + "\n" + groups)
 
 
 if __name__ == "__main__":

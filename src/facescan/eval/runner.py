@@ -112,6 +112,11 @@ def compute_metrics(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     if aged and any("age" in r["prediction"] for r in aged):
         out["age"] = M.regression([float(r["truth"]["age"]) for r in aged],
                                   [r["prediction"].get("age", {}).get("years") for r in aged])
+        out["age"]["by_age_group"] = {
+            g: M.regression([float(r["truth"]["age"]) for r in aged if r["truth"]["age_group"] == g],
+                            [r["prediction"].get("age", {}).get("years") for r in aged
+                             if r["truth"]["age_group"] == g])
+            for g in AGE9 if any(r["truth"]["age_group"] == g for r in aged)}
     if "gender" in out and any("race" in r["truth"] for r in recs):
         scored = [r for r in recs if "gender" in r["truth"] and "race" in r["truth"]]
         truth = [r["truth"]["gender"] for r in scored]

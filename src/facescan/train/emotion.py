@@ -74,14 +74,17 @@ def labels_of(samples: Sequence[Sample]) -> torch.Tensor:
 def finetune(net: MiniXception, x: torch.Tensor, y: torch.Tensor, x_val: torch.Tensor,
              y_val: torch.Tensor, epochs: int = 15, batch: int = 128, lr: float = 1e-3,
              seed: int = 0) -> MiniXception:
-    """AdamW + one-cycle, label smoothing 0.1; keeps the epoch with the best val accuracy."""
+    """AdamW + one-cycle, label smoothing 0.1; returns the last epoch's weights.
+
+    Validation accuracy is logged but not used to pick an epoch: the starting weights were
+    trained on all of FER2013 train, validation part included, so early epochs would look best.
+    """
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     net = copy.deepcopy(net)
     opt = torch.optim.AdamW(net.parameters(), lr, weight_decay=1e-4)
     steps = epochs * ((len(x) + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, lr, total_steps=steps, pct_start=0.2)
-    best, best_state = -1.0, copy.deepcopy(net.state_dict())
     start = time.time()
     for epoch in range(epochs):
         net.train()
@@ -95,7 +98,4 @@ def finetune(net: MiniXception, x: torch.Tensor, y: torch.Tensor, x_val: torch.T
             sched.step()
         acc = float((predict_logprobs(net, x_val).argmax(1) == y_val).float().mean())
         log.info("epoch %d/%d val accuracy %.4f (%.0fs)", epoch + 1, epochs, acc, time.time() - start)
-        if acc > best:
-            best, best_state = acc, copy.deepcopy(net.state_dict())
-    net.load_state_dict(best_state)
     return net.eval()
