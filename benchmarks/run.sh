@@ -35,4 +35,7 @@ done
 # per-group metrics of the facescan backends, from the evaluation harness
 "$PY" -m facescan.cli eval --dataset "utkface:$DATA/utkface" --split test \
     --backend facescan,facescan-0.1,faceapi --attributes gender,age,race --out benchmarks/eval-utkface-test >/dev/null
-"$PY" benchmarks/summarize.py "$out" BENCHMARKS.md benchmarks/eval-utkface-test/metrics.json
+"$PY" -m facescan.cli eval --dataset "fer2013:$DATA/fer2013" --split test \
+    --backend facescan,fer --attributes emotion --out benchmarks/eval-fer2013-test >/dev/null
+"$PY" benchmarks/summarize.py "$out" BENCHMARKS.md benchmarks/eval-utkface-test/metrics.json \
+    benchmarks/eval-fer2013-test/metrics.json

@@ -85,12 +85,64 @@ def group_tables(metrics: dict) -> str:
     return "\n".join(out)
 
 
+def class_tables(metrics: dict, attribute: str, title: str) -> str:
+    """Per-class recall and F1, balanced accuracy, macro-F1 and ECE of each backend."""
+    rows = {n: m[attribute] for n, m in metrics["backends"].items() if attribute in m}
+    if not rows:
+        return ""
+    labels = next(iter(rows.values()))["labels"]
+    out = ["", f"### Per class: {title}", "",
+           "| backend | accuracy | balanced acc. | macro-F1 | ECE | " +
+           " | ".join(f"{label} recall / F1" for label in labels) + " |",
+           "|---" * (5 + len(labels)) + "|"]
+    for name, r in rows.items():
+        cells = " | ".join(f"{pct(r['per_class'][k]['recall'])} / {pct(r['per_class'][k]['f1'])}" for k in labels)
+        out.append(f"| {name} | {pct(r['accuracy'])} | {pct(r['balanced_accuracy'])} | "
+                   f"{pct(r['macro_f1'])} | {num(r.get('ece'), '{:.3f}')} | {cells} |")
+    return "\n".join(out)
+
+
+def target_table(utk: dict, fer: dict | None) -> str:
+    """The default backend against the targets of issue 3 (development data)."""
+    m = utk["backends"]["facescan"]
+    kids = [m["gender_by_age_group"]["groups"][g] for g in ("0-2", "3-9")]
+    rec = m["gender"]["per_class"]
+    rows = [
+        ("gender accuracy", ">= 96%", pct(m["gender"]["accuracy"]), m["gender"]["accuracy"] >= 0.96),
+        ("race accuracy (UTKFace 5)", ">= 88%", pct(m["race"]["accuracy"]), m["race"]["accuracy"] >= 0.88),
+        ("age MAE", "<= 4.5 years", num(m["age"]["mae"]), m["age"]["mae"] <= 4.5),
+        ("age 9-group accuracy", ">= 62%", pct(m["age_group"]["accuracy"]), m["age_group"]["accuracy"] >= 0.62),
+        ("age 5-group accuracy", ">= 85%", pct(m["age_group5"]["accuracy"]), m["age_group5"]["accuracy"] >= 0.85),
+    ]
+    if fer and "emotion" in fer["backends"].get("facescan", {}):
+        e = fer["backends"]["facescan"]["emotion"]["accuracy"]
+        rows.append(("emotion accuracy (FER2013 PublicTest)", ">= 72%", pct(e), e >= 0.72))
+    gap = m["gender_by_race"]["max_gap"]
+    diff = abs(rec["female"]["recall"] - rec["male"]["recall"])
+    kid = sum(k["accuracy"] * k["n"] for k in kids) / sum(k["n"] for k in kids)
+    rows += [("gender accuracy gap across the 5 races", "<= 3 points", f"{100 * gap:.1f} points", gap <= 0.03),
+             ("female recall - male recall", "<= 2 points", f"{100 * diff:.1f} points", diff <= 0.02),
+             ("gender accuracy, ages 0-9", ">= 85%", pct(kid), kid >= 0.85)]
+    out = ["", "### Targets (issue 3), default backend, development data", "",
+           "| measure | target | measured | met |", "|---|---|---|---|"]
+    out += [f"| {a} | {b} | {c} | {'yes' if ok else 'no'} |" for a, b, c, ok in rows]
+    return "\n".join(out)
+
+
 def main() -> None:
     rows = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines() if line.strip()]
     target = Path(sys.argv[2])
     groups = ""
     if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
-        groups = group_tables(json.loads(Path(sys.argv[3]).read_text()))
+        utk = json.loads(Path(sys.argv[3]).read_text())
+        groups = group_tables(utk) + class_tables(utk, "race", "race, UTKFace `test` split") \
+            + class_tables(utk, "gender", "gender, UTKFace `test` split")
+    fer = None
+    if len(sys.argv) > 4 and Path(sys.argv[4]).exists():
+        fer = json.loads(Path(sys.argv[4]).read_text())
+        groups += class_tables(fer, "emotion", "emotion, FER2013 PublicTest")
+    if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
+        groups = target_table(utk, fer) + "\n" + groups
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                 if line.startswith("model name")), platform.processor())
     header = (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), "

@@ -174,7 +174,7 @@ def _train(args: argparse.Namespace) -> int:
     elif args.recipe == "faceapi-original":
         report = train.build_faceapi_original(out, work)
     else:
-        report = train.build_fer_emotion(out, work)
+        report = train.build_fer_emotion(out, work, flip_tta=args.recipe == "fer-emotion-tta")
     print(train.write_report(report, Path(args.report) if args.report else None))
     return EXIT_OK
 
@@ -225,8 +225,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_models)
 
     p = sub.add_parser("train", help="rebuild a shipped model (needs facescan[train])")
-    p.add_argument("recipe", choices=["utkface-finetune", "fer-finetune", "utkface-heads",
-                                      "fer-emotion", "faceapi-original"])
+    p.add_argument("recipe", choices=["utkface-finetune", "fer-emotion-tta", "utkface-heads",
+                                      "fer-emotion", "faceapi-original", "fer-finetune"])
     p.add_argument("--data", help="data folder: UTKFace for utkface-*, FER2013 (with train/) for fer-finetune")
     p.add_argument("--out", required=True, help="ONNX file to write")
     p.add_argument("--work", default=".facescan-work", help="downloads and feature caches")

