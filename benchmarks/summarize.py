@@ -135,12 +135,12 @@ def main() -> None:
     groups = ""
     if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
         utk = json.loads(Path(sys.argv[3]).read_text())
-        groups = group_tables(utk) + class_tables(utk, "race", "race, UTKFace `test` split") \
-            + class_tables(utk, "gender", "gender, UTKFace `test` split")
+        groups = "\n".join([group_tables(utk), class_tables(utk, "race", "race, UTKFace `test` split"),
+                             class_tables(utk, "gender", "gender, UTKFace `test` split")])
     fer = None
     if len(sys.argv) > 4 and Path(sys.argv[4]).exists():
         fer = json.loads(Path(sys.argv[4]).read_text())
-        groups += class_tables(fer, "emotion", "emotion, FER2013 PublicTest")
+        groups += "\n" + class_tables(fer, "emotion", "emotion, FER2013 PublicTest")
     if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
         groups = target_table(utk, fer) + "\n" + groups
     cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")

@@ -124,11 +124,11 @@ def open_writer(target: str, stdout: IO[str]) -> Writer:
 
 
 def describe(face_attrs: dict[str, Any]) -> str:
-    """A short text for one face, e.g. 'female 0.97 | 27y 20-29 | white | happy'."""
+    """A short text for one face, e.g. 'female 0.97 | 27y, group 20-29 | white 0.80 | happy 0.91'."""
     parts = []
     for name, pred in face_attrs.items():
         if name == "age" and pred.years is not None:
-            parts.append(f"{pred.years:.0f}y ({pred.label})")
+            parts.append(f"{pred.years:.0f}y, group {pred.label}")
         else:
             parts.append(f"{pred.label} {pred.score:.2f}")
     return " | ".join(parts)
