@@ -8,7 +8,8 @@ run in the environment that has it installed (see run.sh).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Result = dict[str, Any] | None
 

@@ -18,6 +18,7 @@ from facescan.eval import metrics as M
 sklearn_metrics = pytest.importorskip("sklearn.metrics")
 
 
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
 @pytest.mark.parametrize("seed", range(5))
 def test_classification_matches_sklearn(seed):
     rng = np.random.default_rng(seed)

@@ -40,7 +40,7 @@ def test_modes_become_rgb(tmp_path, rgb, mode):
 
 def test_cmyk_jpeg_and_16bit_png(tmp_path, rgb):
     assert load_image(_save(rgb.convert("CMYK"), tmp_path / "c.jpg")).shape == (30, 40, 3)
-    g16 = Image.fromarray((np.arange(1200, dtype=np.uint16).reshape(30, 40) * 50))
+    g16 = Image.fromarray(np.arange(1200, dtype=np.uint16).reshape(30, 40) * 50)
     arr = load_image(_save(g16, tmp_path / "g16.png"))
     assert arr.shape == (30, 40, 3) and arr[-1, -1, 0] > arr[0, 0, 0]
 

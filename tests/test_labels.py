@@ -1,7 +1,15 @@
 import pytest
 
-from facescan.labels import (AGE5, AGE9, FAIRFACE7_TO_UTK5, RACE_FAIRFACE7, RACE_UTK5, age9_to_age5,
-                             age_group5, age_group9)
+from facescan.labels import (
+    AGE5,
+    AGE9,
+    FAIRFACE7_TO_UTK5,
+    RACE_FAIRFACE7,
+    RACE_UTK5,
+    age9_to_age5,
+    age_group5,
+    age_group9,
+)
 
 
 @pytest.mark.parametrize("years,g9,g5", [
@@ -22,7 +30,7 @@ def test_age_group_rejects_bad_years(bad):
 
 
 def test_age9_to_age5_agrees_with_years():
-    for years in range(0, 100):
+    for years in range(100):
         assert age9_to_age5(age_group9(years)) == age_group5(years)
     assert {age9_to_age5(g) for g in AGE9} == set(AGE5)
 

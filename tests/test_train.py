@@ -7,11 +7,10 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="training needs the 'train' extra")
 
-from facescan.datasets import Sample  # noqa: E402
-from facescan.train.convert import read_tfjs_weights  # noqa: E402
-from facescan.train.heads import (AGE_BINS, FlipTTAModel, Heads, evaluate, export_onnx,  # noqa: E402
-                                  soft_age, train_heads)
-from facescan.train.nets import MiniXception, TinyXception, tf_same_pad  # noqa: E402
+from facescan.datasets import Sample
+from facescan.train.convert import read_tfjs_weights
+from facescan.train.heads import AGE_BINS, FlipTTAModel, Heads, evaluate, export_onnx, soft_age, train_heads
+from facescan.train.nets import MiniXception, TinyXception, tf_same_pad
 
 
 @pytest.mark.parametrize("size,kernel,stride,pads", [

@@ -7,6 +7,8 @@ pretends to.
 
 from __future__ import annotations
 
+import math
+
 GENDER = ("male", "female")
 
 # FairFace's 9 age groups and the paper's 5; (label, first year, last year)
@@ -37,23 +39,20 @@ FAIRFACE7_TO_UTK5 = {
 
 
 def _group(years: float, starts: tuple[int, ...], labels: tuple[str, ...]) -> str:
-    if years != years or years < 0:  # NaN or negative
+    """Fractional years are floored first (a 2.9-year-old is 2), as ages are counted."""
+    if math.isnan(years) or years < 0:
         raise ValueError(f"age must be a non-negative number of years, got {years!r}")
-    index = sum(1 for s in starts if years >= s) - 1
-    return labels[index]
+    return labels[sum(1 for s in starts if int(years) >= s) - 1]
 
 
 def age_group9(years: float) -> str:
-    """FairFace group of an age in years; e.g. 2.9 -> '0-2', 3 -> '3-9', 75 -> '70+'.
-
-    Fractional years are floored first (a 2.9-year-old is 2), as ages are counted.
-    """
-    return _group(float(int(years)) if years == years else years, _AGE9_START, AGE9)
+    """FairFace group of an age in years; e.g. 2.9 -> '0-2', 3 -> '3-9', 75 -> '70+'."""
+    return _group(years, _AGE9_START, AGE9)
 
 
 def age_group5(years: float) -> str:
     """The paper's 5 groups; e.g. 9.5 -> '0-9', 39.9 -> '20-39', 60 -> '60+'."""
-    return _group(float(int(years)) if years == years else years, _AGE5_START, AGE5)
+    return _group(years, _AGE5_START, AGE5)
 
 
 def age9_to_age5(label: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from ..labels import EMOTION7, GENDER, RACE_UTK5
 from . import Head, ModelSpec
 
-
 # face-api.js's TinyXception input, shared by every model built on that backbone
 _FACEAPI_INPUT = dict(input_size=112, color="rgb", mean=(122.782, 117.001, 104.298), scale=1 / 255,
                       crop="square:1.2")

@@ -71,15 +71,14 @@ def _temperatures(logp: dict, targets: dict) -> dict:
             groups = np.array([AGE9.index(age_group9(b)) for b in range(z.shape[1])])
             y = groups[np.minimum(y, z.shape[1] - 1)]
         t = fit_temperature(z, y, groups)
-
-        def ece(temp: float) -> float:
+        eces = []
+        for temp in (1.0, t):
             p = _softmax(z / temp)
             if groups is not None:
                 p = np.stack([p[:, groups == g].sum(1) for g in range(groups.max() + 1)], 1)
-            return expected_calibration_error(p.max(1), p.argmax(1) == y)
-
-        out[name] = {"temperature": round(t, 3), "val_ece_before": round(ece(1.0), 4),
-                     "val_ece_after": round(ece(t), 4)}
+            eces.append(expected_calibration_error(p.max(1), p.argmax(1) == y))
+        out[name] = {"temperature": round(t, 3), "val_ece_before": round(eces[0], 4),
+                     "val_ece_after": round(eces[1], 4)}
     return out
 
 

@@ -1,9 +1,9 @@
 """Partial fine-tuning of the face-api TinyXception on UTKFace (gender, race, age together).
 
-The trunk (entry flow + first middle block) stays frozen; its output (128x14x14) is computed
-once for each crop and its mirror image and cached in float16. The rest of the network
-(second middle block, exit flow) and the heads are trained, which on 2 CPU cores costs ~3 ms
-per image and pass instead of ~20 ms for the whole network.
+The trunk (entry flow, and the middle blocks before ``FIRST_TRAINED``) stays frozen; its
+output (128x14x14) is computed once for each crop and its mirror image and cached in float16.
+The rest of the network (the later middle blocks, the exit flow) and the heads are trained,
+which on 2 CPU cores costs ~3 ms per image and pass instead of ~20 ms for the whole network.
 """
 
 from __future__ import annotations
@@ -26,28 +26,36 @@ from .nets import TinyXception
 log = logging.getLogger(__name__)
 
 
-def trunk(net: TinyXception, x: torch.Tensor) -> torch.Tensor:
+# fine-tuning starts at this middle block (0 or 1); everything before it stays frozen
+FIRST_TRAINED = 1
+
+
+def trunk(net: TinyXception, x: torch.Tensor, first_trained: int = FIRST_TRAINED) -> torch.Tensor:
     out = F.relu(net.conv_in(x))
-    for block in (net.reduction_block_0, net.reduction_block_1, net.main_block_0):
+    for block in (net.reduction_block_0, net.reduction_block_1, net.main_block_0)[:2 + first_trained]:
         out = block(out)
     return out
 
 
-def trunk_features(net: TinyXception, crops: np.ndarray, flip: bool, batch: int = 256) -> torch.Tensor:
+def trunk_features(net: TinyXception, crops: np.ndarray, flip: bool, batch: int = 256,
+                   first_trained: int = FIRST_TRAINED) -> torch.Tensor:
     mean = torch.tensor(FACEAPI_MEAN).view(1, 3, 1, 1)
     out = []
     with torch.inference_mode():
         for i in range(0, len(crops), batch):
             x = (torch.from_numpy(crops[i:i + batch]).permute(0, 3, 1, 2).float() - mean) / 255
-            out.append(trunk(net, x.flip(3) if flip else x).half())
+            out.append(trunk(net, x.flip(3) if flip else x, first_trained).half())
     return torch.cat(out)
 
 
 class Top(nn.Module):
-    """Trainable part: second middle block, exit flow, pooled 512-d -> three heads."""
+    """Trainable part: the middle blocks from ``first_trained`` on, the exit flow, and three
+    heads on the pooled 512-d feature."""
 
-    def __init__(self, net: TinyXception, dropout: float = 0.3) -> None:
+    def __init__(self, net: TinyXception, dropout: float = 0.3, first_trained: int = FIRST_TRAINED) -> None:
         super().__init__()
+        if first_trained == 0:
+            self.main_block_0 = copy.deepcopy(net.main_block_0)
         self.main_block_1 = copy.deepcopy(net.main_block_1)
         self.exit_reduction = copy.deepcopy(net.exit_reduction)
         self.exit_separable = copy.deepcopy(net.exit_separable)
@@ -57,6 +65,8 @@ class Top(nn.Module):
         self.age = nn.Linear(512, AGE_BINS)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        if hasattr(self, "main_block_0"):
+            x = self.main_block_0(x)
         out = self.exit_reduction(self.main_block_1(x))
         feat = self.dropout(F.relu(self.exit_separable(out)).mean(dim=(2, 3)))
         return self.gender(feat), self.race(feat), self.age(feat)
@@ -67,13 +77,13 @@ class FullModel(nn.Module):
 
     Input float32 (N, 3, 112, 112) normalised as face-api; outputs log-probabilities."""
 
-    def __init__(self, net: TinyXception, top: Top) -> None:
+    def __init__(self, net: TinyXception, top: Top, first_trained: int = FIRST_TRAINED) -> None:
         super().__init__()
-        self.net, self.top = net, top
+        self.net, self.top, self.first_trained = net, top, first_trained
 
     def forward(self, crops: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         n = crops.shape[0]
-        outs = self.top(trunk(self.net, torch.cat([crops, crops.flip(3)])))
+        outs = self.top(trunk(self.net, torch.cat([crops, crops.flip(3)]), self.first_trained))
         return tuple((o.log_softmax(1)[:n] + o.log_softmax(1)[n:]) / 2 for o in outs)  # type: ignore[return-value]
 
 
@@ -99,13 +109,14 @@ def evaluate_top(top: Top, feats, feats_flip, samples: Sequence[Sample]) -> dict
 
 def train_top(net: TinyXception, train: tuple[torch.Tensor, torch.Tensor], samples: Sequence[Sample],
               val: tuple[torch.Tensor, torch.Tensor] | None = None, val_samples: Sequence[Sample] = (),
-              epochs: int = 12, batch: int = 64, lr: float = 1e-3, seed: int = 0) -> Top:
+              epochs: int = 12, batch: int = 64, lr: float = 1e-3, seed: int = 0,
+              first_trained: int = FIRST_TRAINED) -> Top:
     """Train on both views of every training face; keep the epoch with the best val score."""
     torch.manual_seed(seed)
     g, r, a = _labels(samples)
     feats = torch.cat(train)
     g, r, a = torch.cat([g, g]), torch.cat([r, r]), torch.cat([a, a])
-    top = Top(net)
+    top = Top(net, first_trained=first_trained)
     heads = [p for n, p in top.named_parameters() if n.split(".")[0] in ("gender", "race", "age")]
     body = [p for n, p in top.named_parameters() if n.split(".")[0] not in ("gender", "race", "age")]
     opt = torch.optim.AdamW([{"params": body, "lr": lr / 3}, {"params": heads, "lr": lr}],

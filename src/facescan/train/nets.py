@@ -32,7 +32,7 @@ def tf_same_pad(x: torch.Tensor, kernel: int, stride: int, value: float = 0.0) -
 
 
 class SameConv(nn.Conv2d):
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return super().forward(tf_same_pad(x, self.kernel_size[0], self.stride[0]))
 
 
@@ -44,7 +44,7 @@ class SeparableConv(nn.Module):
         self.depthwise = SameConv(cin, cin, 3, groups=cin, bias=False)
         self.pointwise = nn.Conv2d(cin, cout, 1, bias=bias)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pointwise(self.depthwise(x))
 
 
@@ -60,7 +60,7 @@ class _Reduction(nn.Module):
         self.separable_conv1 = SeparableConv(cout, cout)
         self.expansion_conv = SameConv(cin, cout, 1, stride=2)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(x) if self.activate_input else x
         out = self.separable_conv1(F.relu(self.separable_conv0(out)))
         return max_pool_same(out) + self.expansion_conv(x)
@@ -73,7 +73,7 @@ class _Main(nn.Module):
         self.separable_conv1 = SeparableConv(c, c)
         self.separable_conv2 = SeparableConv(c, c)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.separable_conv0(F.relu(x))
         out = self.separable_conv1(F.relu(out))
         out = self.separable_conv2(F.relu(out))
@@ -93,7 +93,7 @@ class TinyXception(nn.Module):
         self.exit_reduction = _Reduction(128, 256)
         self.exit_separable = SeparableConv(256, 512)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.conv_in(x))
         for block in (self.reduction_block_0, self.reduction_block_1, self.main_block_0,
                       self.main_block_1, self.exit_reduction):
@@ -113,7 +113,7 @@ class _MiniResidual(nn.Module):
         self.shortcut = SameConv(cin, cout, 1, stride=2, bias=False)
         self.bn_short = nn.BatchNorm2d(cout, eps=1e-3)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn0(self.sep0(x)))
         out = max_pool_same(self.bn1(self.sep1(out)))
         return out + self.bn_short(self.shortcut(x))
@@ -132,7 +132,7 @@ class MiniXception(nn.Module):
                                       ((8, 16), (16, 32), (32, 64), (64, 128))))
         self.classifier = SameConv(128, num_classes, 3)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
         out = F.relu(self.bn2(self.conv2(out)))
         out = self.blocks(out)
