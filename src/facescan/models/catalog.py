@@ -26,17 +26,17 @@ _UTK_FINETUNED = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/utkface-finetuned.onnx",
-    sha256="906ef461a5480e1f98b49a785399f60351f5a51ccb517c710491693fcf480770",
+    sha256="cf9490d4de5ea88e74e9368a127d9641085ded2d8707c973ad396f85203b6266",
     licence="MIT; research use only (UTKFace)",
-    source="face-api.js TinyXception (npm @vladmandic/face-api@1.7.15), converted; its second "
-           "middle block and exit flow fine-tuned with new heads by `facescan train utkface-finetune`",
+    source="face-api.js TinyXception (npm @vladmandic/face-api@1.7.15), converted; its middle "
+           "blocks and exit flow fine-tuned with new heads by `facescan train utkface-finetune`",
     training_data="UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
                   "backbone pre-training: face-api's undisclosed age/gender data",
     **_FACEAPI_INPUT,
     heads=(
-        Head("gender", "gender", "softmax", GENDER, temperature=0.742),
-        Head("race", "race", "softmax", RACE_UTK5, temperature=0.862),
-        Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=0.963),
+        Head("gender", "gender", "softmax", GENDER, temperature=0.778),
+        Head("race", "race", "softmax", RACE_UTK5, temperature=0.886),
+        Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.038),
     ),
     card="facescan-utkface-finetuned.md",
 )

@@ -83,7 +83,7 @@ def _temperatures(logp: dict, targets: dict) -> dict:
 
 
 def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, seed: int = 0) -> dict:
-    """face-api TinyXception, second middle block + exit flow fine-tuned on UTKFace with our
+    """face-api TinyXception, middle blocks + exit flow fine-tuned on UTKFace with our
     gender / race / age heads (see facescan.train.finetune)."""
     from .convert import fetch_faceapi, load_faceapi_age_gender
     from .finetune import FullModel, _predict, evaluate_top, train_top, trunk_features

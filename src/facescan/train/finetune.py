@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 # fine-tuning starts at this middle block (0 or 1); everything before it stays frozen
-FIRST_TRAINED = 1
+FIRST_TRAINED = 0
 
 
 def trunk(net: TinyXception, x: torch.Tensor, first_trained: int = FIRST_TRAINED) -> torch.Tensor:
