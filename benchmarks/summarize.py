@@ -126,6 +126,7 @@ def target_table(utk: dict, fer: dict | None) -> str:
     out = ["", "### Targets (issue 3), default backend, development data", "",
            "| measure | target | measured | met |", "|---|---|---|---|"]
     out += [f"| {a} | {b} | {c} | {'yes' if ok else 'no'} |" for a, b, c, ok in rows]
+    out.append("\nMeasured values are rounded for display; 'met' compares the unrounded value.")
     return "\n".join(out)
 
 
