@@ -150,8 +150,8 @@ def _eval(args: argparse.Namespace) -> int:
     for backend, m in result["backends"].items():
         parts = [f"{k} {m[k]['accuracy']:.1%}" for k in ("gender", "race", "age_group", "age_group5", "emotion")
                  if k in m]
-        if "age" in m:
-            parts.insert(2, f"age MAE {m['age']['mae']:.2f}")
+        if "age" in m:  # after gender and race
+            parts.insert(sum(k in m for k in ("gender", "race")), f"age MAE {m['age']['mae']:.2f}")
         print(f"{backend}: n={m['n']} " + ", ".join(parts))
     print(f"wrote {Path(args.out) / 'predictions.jsonl'} and {Path(args.out) / 'metrics.json'}")
     return EXIT_OK
