@@ -50,14 +50,11 @@ def _years_predictions(years: np.ndarray, spread: float) -> list[Prediction]:
     """Regressed years -> groups under a Laplace(years, spread) error model."""
     years = np.clip(years.astype(np.float64).reshape(-1), 0, None)
     edges9 = np.array([-np.inf, 3, 10, 20, 30, 40, 50, 60, 70, np.inf])
-    edges5 = np.array([-np.inf, 10, 20, 40, 60, np.inf])
     out = []
-    for y in years:
-        p9 = np.diff(_laplace_cdf(edges9, y, spread))
-        p5 = np.diff(_laplace_cdf(edges5, y, spread))
-        dist = dict(zip(AGE9, map(float, p9)))
+    for y in years:  # labels: the groups of the estimate itself
+        dist = dict(zip(AGE9, map(float, np.diff(_laplace_cdf(edges9, y, spread)))))
         out.append(Prediction(age_group9(y), dist[age_group9(y)], dist, years=float(y),
-                              group5=AGE5[int(p5.argmax())]))
+                              group5=age_group5(y)))
     return out
 
 
