@@ -24,15 +24,10 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from pipelines import PIPELINES
+from facescan.labels import age_group5, age_group9
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-AGE9 = (0, 3, 10, 20, 30, 40, 50, 60, 70)
-AGE5 = (0, 10, 20, 40, 60)
-
-
-def group(years: float, starts) -> int:
-    return sum(1 for s in starts if int(years) >= s) - 1
 
 
 def utk_test_samples():
@@ -52,11 +47,8 @@ def accuracy_utkface(batch, one):
     aged = [(p, s.labels["age"]) for p, s in zip(preds, samples) if p and "age" in p]
     if aged:
         out["age_mae"] = float(np.mean([abs(p["age"] - t) for p, t in aged]))
-        labels9, labels5 = ("0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"), \
-            ("0-9", "10-19", "20-39", "40-59", "60+")
-        for key, starts, labels in (("age_group9", AGE9, labels9), ("age_group5", AGE5, labels5)):
-            hits = [(labels.index(p[key]) if key in p else group(p["age"], starts)) == group(t, starts)
-                    for p, t in aged]
+        for key, to_group in (("age_group9", age_group9), ("age_group5", age_group5)):
+            hits = [p.get(key, to_group(p["age"])) == to_group(t) for p, t in aged]
             out[key] = sum(hits) / len(samples)
     return out
 

@@ -110,24 +110,23 @@ def compute_metrics(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     out["not_produced"] = sorted(k for k in truths & {"gender", "race", "emotion", "age"} if k not in made)
     aged = [r for r in recs if "age" in r["truth"]]
     if aged and any("age" in r["prediction"] for r in aged):
-        out["age"] = M.regression([float(r["truth"]["age"]) for r in aged],
-                                  [r["prediction"].get("age", {}).get("years") for r in aged])
-        out["age"]["by_age_group"] = {
-            g: M.regression([float(r["truth"]["age"]) for r in aged if r["truth"]["age_group"] == g],
-                            [r["prediction"].get("age", {}).get("years") for r in aged
-                             if r["truth"]["age_group"] == g])
-            for g in AGE9 if any(r["truth"]["age_group"] == g for r in aged)}
-    if "gender" in out and any("race" in r["truth"] for r in recs):
-        scored = [r for r in recs if "gender" in r["truth"] and "race" in r["truth"]]
-        truth = [r["truth"]["gender"] for r in scored]
-        guess = [pred(r, "gender") for r in scored]
-        out["gender_by_race"] = M.group_accuracy(truth, guess, [r["truth"]["race"] for r in scored])
-        out["gender_by_age_group"] = M.group_accuracy(truth, guess, [r["truth"]["age_group"] for r in scored])
-    if "race" in out and any("gender" in r["truth"] for r in recs):
-        scored = [r for r in recs if "gender" in r["truth"] and "race" in r["truth"]]
-        out["race_by_gender"] = M.group_accuracy([r["truth"]["race"] for r in scored],
-                                                 [pred(r, "race") for r in scored],
-                                                 [r["truth"]["gender"] for r in scored])
+        def mae(rs: list[dict[str, Any]]) -> dict[str, Any]:
+            return M.regression([float(r["truth"]["age"]) for r in rs],
+                                [r["prediction"].get("age", {}).get("years") for r in rs])
+
+        out["age"] = mae(aged)
+        groups = {g: [r for r in aged if r["truth"]["age_group"] == g] for g in AGE9}
+        out["age"]["by_age_group"] = {g: mae(rs) for g, rs in groups.items() if rs}
+    both = [r for r in recs if "gender" in r["truth"] and "race" in r["truth"]]
+    if both and "gender" in out:
+        truth = [r["truth"]["gender"] for r in both]
+        guess = [pred(r, "gender") for r in both]
+        out["gender_by_race"] = M.group_accuracy(truth, guess, [r["truth"]["race"] for r in both])
+        out["gender_by_age_group"] = M.group_accuracy(truth, guess, [r["truth"]["age_group"] for r in both])
+    if both and "race" in out:
+        out["race_by_gender"] = M.group_accuracy([r["truth"]["race"] for r in both],
+                                                 [pred(r, "race") for r in both],
+                                                 [r["truth"]["gender"] for r in both])
     return out
 
 
