@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ModelError
-from .labels import AGE5, AGE9, age_group5, age_group9
+from .labels import AGE5, AGE9, AGE9_START, age_group5, age_group9
 from .models import Head, ModelSpec
 from .types import Prediction
 
@@ -49,7 +49,7 @@ def _laplace_cdf(x: np.ndarray, mu: np.ndarray, b: float) -> np.ndarray:
 def _years_predictions(years: np.ndarray, spread: float) -> list[Prediction]:
     """Regressed years -> groups under a Laplace(years, spread) error model."""
     years = np.clip(years.astype(np.float64).reshape(-1), 0, None)
-    edges9 = np.array([-np.inf, 3, 10, 20, 30, 40, 50, 60, 70, np.inf])
+    edges9 = np.array([-np.inf, *AGE9_START[1:], np.inf])
     out = []
     for y in years:  # labels: the groups of the estimate itself
         dist = dict(zip(AGE9, map(float, np.diff(_laplace_cdf(edges9, y, spread)))))

@@ -14,8 +14,8 @@ GENDER = ("male", "female")
 # FairFace's 9 age groups and the paper's 5; (label, first year, last year)
 AGE9 = ("0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+")
 AGE5 = ("0-9", "10-19", "20-39", "40-59", "60+")
-_AGE9_START = (0, 3, 10, 20, 30, 40, 50, 60, 70)
-_AGE5_START = (0, 10, 20, 40, 60)
+AGE9_START = (0, 3, 10, 20, 30, 40, 50, 60, 70)
+AGE5_START = (0, 10, 20, 40, 60)
 
 RACE_UTK5 = ("white", "black", "asian", "indian", "others")
 RACE_FAIRFACE7 = ("white", "black", "latino_hispanic", "east_asian", "southeast_asian",
@@ -47,15 +47,15 @@ def _group(years: float, starts: tuple[int, ...], labels: tuple[str, ...]) -> st
 
 def age_group9(years: float) -> str:
     """FairFace group of an age in years; e.g. 2.9 -> '0-2', 3 -> '3-9', 75 -> '70+'."""
-    return _group(years, _AGE9_START, AGE9)
+    return _group(years, AGE9_START, AGE9)
 
 
 def age_group5(years: float) -> str:
     """The paper's 5 groups; e.g. 9.5 -> '0-9', 39.9 -> '20-39', 60 -> '60+'."""
-    return _group(years, _AGE5_START, AGE5)
+    return _group(years, AGE5_START, AGE5)
 
 
 def age9_to_age5(label: str) -> str:
     """Map a FairFace 9-group label onto the paper's 5 groups (each 9-group fits in one)."""
-    start = _AGE9_START[AGE9.index(label)]
+    start = AGE9_START[AGE9.index(label)]
     return age_group5(start)
