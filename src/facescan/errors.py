@@ -4,7 +4,8 @@
     ├── ImageError                an input could not be read as an image (what and why)
     ├── ModelError                a model file is missing, corrupt (sha256) or cannot load
     ├── DependencyError           an optional extra is needed: the message names it
-    └── ConfigError               a bad option: unknown backend, attribute, crop policy, ...
+    ├── ConfigError               a bad option: unknown backend, attribute, crop policy, ...
+    └── BackendError              a remote backend (VLM API) failed: connection, HTTP error, refusal
 """
 
 from __future__ import annotations
@@ -40,3 +41,8 @@ def require(module: str, extra: str) -> object:
         raise DependencyError(
             f"this needs the optional package {module!r}: pip install 'facescan[{extra}]'"
         ) from exc
+
+
+class BackendError(FacescanError):
+    """A remote backend (a VLM behind an HTTP API) failed: no connection, an HTTP error or a
+    refusal. The message names the endpoint and what it answered."""

@@ -1,0 +1,71 @@
+"""Find the person a sentence describes in a group photo, and report their attributes.
+
+``find_person(image, "the elderly woman in the red top")`` detects every face, fills its
+attributes, and then asks a backend which person is meant:
+
+* ``local`` (default, offline): :func:`~facescan.target.parse.parse_description` turns the
+  sentence into constraints and :mod:`~facescan.target.score` scores every person with the
+  attribute probabilities and colours measured around each face;
+* a VLM (set-of-marks, :mod:`~facescan.target.marks`): numbered boxes are drawn on the image
+  and the model answers which number fits, under a JSON schema. ``gpt-4o`` and
+  ``openai:MODEL`` use the ``openai`` package (``pip install 'facescan[api]'``); any other
+  model can be plugged in as ``ask=callable(image_rgb, prompt, json_schema) -> dict``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ..errors import ConfigError
+from ..io import ImageInput, load_image
+from .parse import Constraint, Query, parse_description
+from .result import STATUSES, Candidate, TargetResult
+
+if TYPE_CHECKING:
+    from ..pipeline import Analyzer
+
+__all__ = ["STATUSES", "Candidate", "Constraint", "Query", "TargetResult", "find_person",
+           "parse_description"]
+
+Ask = Callable[[Any, str, dict], "dict | str"]
+
+
+def _vlm_model(backend: str) -> str:
+    if backend.startswith("openai:") and len(backend) > len("openai:"):
+        return backend.split(":", 1)[1]
+    if backend.startswith("gpt-"):
+        return backend
+    raise ConfigError(f"unknown target backend {backend!r}: use 'local', 'gpt-4o' (or another "
+                      "'gpt-*' model) or 'openai:MODEL' for any OpenAI-compatible endpoint, "
+                      "or pass ask=callable for another VLM")
+
+
+def find_person(image: ImageInput, description: str, backend: str = "local",
+                analyzer: Analyzer | None = None, ask: Ask | None = None,
+                api_base: str | None = None) -> TargetResult:
+    """The person in ``image`` that ``description`` means, with their attributes.
+
+    ``analyzer`` (an :class:`~facescan.Analyzer`, made with all four attributes if omitted)
+    detects the faces and fills race, gender, age and emotion. ``backend`` is ``"local"`` or a
+    VLM (``"gpt-4o"``, ``"openai:MODEL"``); ``ask`` overrides how the VLM is called (and then
+    ``backend`` is only the name recorded in the result). The result's ``status`` says whether
+    it is a clear match, ambiguous, no match, or why no answer could be given.
+    """
+    from ..pipeline import Analyzer
+    from .marks import target_vlm
+    from .score import target_local
+
+    if not isinstance(description, str):
+        raise ConfigError(f"description must be a string, got {type(description).__name__}")
+    if backend != "local" and ask is None:
+        from .openai_ask import openai_ask
+
+        ask = openai_ask(_vlm_model(backend), api_base=api_base)
+    rgb = load_image(image)
+    analyzer = analyzer if analyzer is not None else Analyzer()
+    faces = analyzer.analyze(rgb)
+    if backend == "local" and ask is None:
+        return target_local(rgb, faces, parse_description(description))
+    assert ask is not None
+    return target_vlm(rgb, faces, description, ask, backend)
