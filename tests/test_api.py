@@ -8,7 +8,7 @@ def test_public_api_is_pinned():
     assert sorted(facescan.__all__) == sorted([
         "ATTRIBUTES", "Analyzer", "ConfigError", "DependencyError", "Face", "FacescanError",
         "ImageError", "ImageResult", "ModelError", "Prediction", "__version__", "analyze",
-        "load_image"])
+        "load_image", "find_person", "TargetResult"])
     for name in facescan.__all__:
         assert hasattr(facescan, name)
 
@@ -21,5 +21,8 @@ def test_import_is_light_and_has_no_side_effects():
 
 
 def test_errors_form_one_tree():
-    for exc in (facescan.ImageError, facescan.ModelError, facescan.ConfigError, facescan.DependencyError):
+    from facescan.errors import BackendError
+
+    for exc in (facescan.ImageError, facescan.ModelError, facescan.ConfigError, facescan.DependencyError,
+                BackendError):
         assert issubclass(exc, facescan.FacescanError)

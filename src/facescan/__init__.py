@@ -8,6 +8,7 @@
 from .errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError
 from .io import load_image
 from .pipeline import ATTRIBUTES, Analyzer, analyze
+from .target import TargetResult, find_person
 from .types import Face, ImageResult, Prediction
 
 __version__ = "0.1.0"
@@ -23,7 +24,9 @@ __all__ = [
     "ImageResult",
     "ModelError",
     "Prediction",
+    "TargetResult",
     "__version__",
     "analyze",
+    "find_person",
     "load_image",
 ]

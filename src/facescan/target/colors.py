@@ -41,11 +41,12 @@ PALETTE: dict[str, tuple[str, tuple[int, int, int]]] = {
     "cream": ("beige", (245, 235, 205)),
 }
 FAMILIES = tuple(dict.fromkeys(f for f, _ in PALETTE.values()))
-# shades easily called by a neighbouring family's name (half credit)
-RELATED = {("charcoal", "black"), ("cream", "white"), ("silver", "white"), ("teal", "blue"),
-           ("teal", "green"), ("turquoise", "blue"), ("tan", "beige"), ("magenta", "purple"),
-           ("coral", "pink"), ("coral", "red"), ("navy", "black"), ("olive", "khaki"),
-           ("lavender", "pink"), ("dark brown", "black"), ("mustard", "brown"), ("khaki", "tan")}
+# shades one may also call by another family's or shade's name (a little credit)
+ALSO_CALLED: dict[str, tuple[str, ...]] = {
+    "charcoal": ("black",), "cream": ("white",), "silver": ("white",), "teal": ("blue", "green"),
+    "turquoise": ("blue",), "tan": ("beige",), "magenta": ("purple",), "coral": ("pink", "red"),
+    "navy": ("black",), "olive": ("khaki",), "lavender": ("pink",), "dark brown": ("black",),
+    "mustard": ("brown",), "khaki": ("tan",)}
 COLOUR_WORDS: dict[str, str] = {
     **{n: n for n in PALETTE}, **{f: f for f in FAMILIES},
     "gray": "grey", "dark grey": "charcoal", "dark gray": "charcoal", "light grey": "silver",
@@ -79,7 +80,7 @@ CLOTHING_WORDS = {"shirt", "tshirt", "tee", "top", "blouse", "sweater", "jumper"
 HAIR_WORDS = {"hair", "haired", "hairs", "hairdo", "hairstyle", "head"}
 LIGHTNESS_WEIGHT = 0.5
 SHADE_WEIGHT = 0.35    # 'navy' asked, plain blue seen
-RELATED_WEIGHT = 0.25  # 'blue' asked, teal seen
+RELATED_WEIGHT = 0.2   # 'blue' asked, teal seen
 MAX_PIXELS = 1600  # pixels sampled per region
 
 
@@ -104,14 +105,12 @@ def accepted(name: str, hair: bool = False) -> dict[str, float]:
         return {n: 1.0 for n, (lightness, _, _) in zip(PALETTE, lab)
                 if (lightness < 40 if name == "dark" else lightness > 75)}
     if name in FAMILIES:
-        members = [n for n, (f, _) in PALETTE.items() if f == name]
-        out = {n: RELATED_WEIGHT for a, b in RELATED for n in (a, b)
-               if (a in members) != (b in members)}
-        out.update({n: 1.0 for n in members})
+        out = {n: RELATED_WEIGHT for n, names in ALSO_CALLED.items() if name in names}
+        out.update({n: 1.0 for n, (f, _) in PALETTE.items() if f == name})
         return out
     family = PALETTE[name][0]
-    out = {n: SHADE_WEIGHT for n, (f, _) in PALETTE.items() if f == family}
-    out.update({b if a == name else a: RELATED_WEIGHT for a, b in RELATED if name in (a, b)})
+    out = {n: RELATED_WEIGHT for n, names in ALSO_CALLED.items() if name in names}
+    out.update({n: SHADE_WEIGHT for n, (f, _) in PALETTE.items() if f == family})
     out[name] = 1.0
     return out
 
@@ -146,8 +145,8 @@ def hair_region(bbox: tuple[float, float, float, float], width: int, height: int
 
 def _clip(box: tuple[float, float, float, float], width: int, height: int
           ) -> tuple[int, int, int, int] | None:
-    x1, y1 = max(0, int(round(box[0]))), max(0, int(round(box[1])))
-    x2, y2 = min(width, int(round(box[2]))), min(height, int(round(box[3])))
+    x1, y1 = max(0, round(box[0])), max(0, round(box[1]))
+    x2, y2 = min(width, round(box[2])), min(height, round(box[3]))
     if x2 - x1 < 2 or y2 - y1 < 2:
         return None
     return x1, y1, x2, y2

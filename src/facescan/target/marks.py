@@ -39,7 +39,7 @@ def draw_marks(image: np.ndarray, boxes: Sequence[Sequence[float]]) -> np.ndarra
     thick = max(2, round(max(h, w) / 400))
     scale = max(0.6, max(h, w) / 900)
     for i, box in enumerate(boxes):
-        x1, y1, x2, y2 = (int(round(v)) for v in box)
+        x1, y1, x2, y2 = (round(v) for v in box)
         colour = ((230, 40, 40), (40, 90, 230), (30, 160, 60), (200, 40, 200))[i % 4]
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thick)
         text = str(i + 1)

@@ -128,7 +128,7 @@ FILLER = set("""the a an this that these those who whom which whose is are was b
     appears appear very quite really rather kind sort pretty bit somewhat please find show me
     select pick identify i want mean their them they it its there here has have having got
     clothes clothing colour color coloured colored shade tone group standing sits sitting stands
-    side position place end row part seen visible for like t does""".split())
+    side position place end row part seen visible for like t does""".split())  # noqa: SIM905
 ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4,
             "fifth": 5, "5th": 5, "sixth": 6, "6th": 6, "seventh": 7, "7th": 7, "eighth": 8, "8th": 8}
 SIDES = _words("left: left, leftmost, far left, left hand; right: right, rightmost, far right, "
