@@ -39,3 +39,5 @@ done
     --backend facescan,fer --attributes emotion --out benchmarks/eval-fer2013-test >/dev/null
 "$PY" benchmarks/summarize.py "$out" BENCHMARKS.md benchmarks/eval-utkface-test/metrics.json \
     benchmarks/eval-fer2013-test/metrics.json
+# target finding on composed group photos (its own section of BENCHMARKS.md)
+"$PY" benchmarks/target_bench.py --write BENCHMARKS.md >/dev/null

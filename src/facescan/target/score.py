@@ -222,8 +222,10 @@ def target_local(image: np.ndarray, faces: list[Face], query: Query) -> TargetRe
     if tied:
         others = ", ".join(f"#{i + 1}" for i in tied)
         return TargetResult(desc, "local", "ambiguous",
-                            f"ambiguous: person #{best.index + 1} (score {best.score:.2f}) and {others} "
+                            f"person #{best.index + 1} (score {best.score:.2f}) and {others} "
                             f"fit about as well; add detail (position, clothing colour, age)",
                             best, ranked, tied, query, person)
-    return TargetResult(desc, "local", "match", f"person #{best.index + 1} (score {best.score:.2f})",
-                        best, ranked, (), query, person)
+    weak = [d for d in best.constraints if d["score"] is not None and d["score"] < MATCHED]
+    message = f"person #{best.index + 1} (score {best.score:.2f})" + (
+        "; only partly fits " + ", ".join(f"{d['words']!r} ({d['score']:.2f})" for d in weak) if weak else "")
+    return TargetResult(desc, "local", "match", message, best, ranked, (), query, person)
