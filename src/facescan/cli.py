@@ -161,6 +161,24 @@ def _eval(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report(args: argparse.Namespace) -> int:
+    from .eval.report import html_page, load_runs, markdown
+
+    runs = load_runs(args.runs)
+    if args.format == "md":
+        text = markdown(runs)
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+            print(f"wrote {args.out}")
+        else:
+            print(text, end="")
+        return EXIT_OK
+    out = Path(args.out or "report.html")
+    out.write_text(html_page(runs), encoding="utf-8")
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
 def _train(args: argparse.Namespace) -> int:
     from . import train
 
@@ -226,6 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seed of the --limit subset")
     p.add_argument("--resume", action="store_true", help="keep predictions already in --out")
     p.set_defaults(func=_eval)
+
+    p = sub.add_parser("report", help="HTML page or Markdown tables from saved eval runs")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by facescan eval --out")
+    p.add_argument("--out", help="file to write (default: report.html; with --format md: stdout)")
+    p.add_argument("--format", choices=["html", "md"], default="html",
+                   help="html: one self-contained page with plots (needs facescan[report]); md: tables")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("models", help="list the models, their licences and sha256 status")
     p.add_argument("--json", action="store_true", help="print JSON")

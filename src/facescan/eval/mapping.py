@@ -5,9 +5,10 @@ a backend declares (the keys of its ``probs``), using only the tables in ``faces
 * same set: compared as they are;
 * the backend's labels are a subset of the truth's (FER-7 model on AffectNet-8): scored in the
   truth's classes; the classes it cannot produce are listed (their recall is 0);
-* a table maps the truth onto the backend's set (FairFace 7 -> UTKFace 5): truths mapped;
 * a table maps the backend's set onto the truth's (AffectNet-8 model on FER2013): predictions
-  mapped; a prediction with no counterpart (contempt) counts as wrong;
+  mapped, scored in the truth's classes; a prediction with no counterpart (contempt) is wrong;
+* else a table maps the truth onto the backend's set (FairFace 7 -> UTKFace 5, as no table
+  can split UTKFace's asian/others): truths mapped, scored in the backend's classes;
 * ``target`` set (e.g. ``race4``): both sides mapped onto it; samples whose truth has no label
   there (UTKFace ``others``) are left out of that score and counted.
 """
@@ -66,15 +67,15 @@ def plan(truth_set: str, pred_labels: Sequence[str], target: str | None = None) 
         return Scoring(truth_labels, truth_set, pred_set, not_producible=missing,
                        description=f"predictions {pred_set} within truth {truth_set}; "
                                    f"not producible: {', '.join(missing)}")
-    if pred_set and (truth_set, pred_set) in MAPPINGS:
-        return Scoring(LABEL_SETS[pred_set], truth_set, pred_set, truth_map=MAPPINGS[(truth_set, pred_set)],
-                       description=f"truth {truth_set} -> {pred_set} (labels.MAPPINGS)")
     if pred_set and (pred_set, truth_set) in MAPPINGS:
         pmap = MAPPINGS[(pred_set, truth_set)]
         lost = tuple(k for k, v in pmap.items() if v is None)
         return Scoring(truth_labels, truth_set, pred_set, pred_map=pmap,
                        description=f"predictions {pred_set} -> {truth_set} (labels.MAPPINGS)"
                                    + (f"; predictions {', '.join(lost)} count as wrong" if lost else ""))
+    if pred_set and (truth_set, pred_set) in MAPPINGS:
+        return Scoring(LABEL_SETS[pred_set], truth_set, pred_set, truth_map=MAPPINGS[(truth_set, pred_set)],
+                       description=f"truth {truth_set} -> {pred_set} (labels.MAPPINGS)")
     return Scoring(truth_labels, truth_set, pred_set, pred_map={},
                    description=f"no mapping from {pred_set or sorted(pred_labels)} to {truth_set}: "
                                "every prediction counts as wrong")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..labels import AGE9, label_set_of
+from ..labels import AGE5, AGE9, AGE9_TO_AGE5, label_set_of
 from . import metrics as M
 from .mapping import Scoring, plan
 
@@ -29,7 +29,10 @@ CALIBRATED = ("gender", "race", "emotion")
 
 def _pred_label(rec: dict[str, Any], attr: str) -> str | None:
     source, key, _ = SCORED[attr]
-    return (rec["prediction"].get(source) or {}).get(key)
+    pred = rec["prediction"].get(source) or {}
+    if attr == "age_group5" and pred.get("group5") is None and pred.get("label") in AGE9_TO_AGE5:
+        return AGE9_TO_AGE5[pred["label"]]  # a backend with 9 groups only
+    return pred.get(key)
 
 
 def _sensitive(rec: dict[str, Any], name: str) -> str | None:
@@ -47,6 +50,8 @@ def _plan(attr: str, recs: list[dict[str, Any]], label_sets: dict[str, str]) -> 
     truth_set = label_sets.get(SCORED[attr][2]) or DEFAULT_SETS.get(attr)
     if declared is None or truth_set is None:
         return None
+    if attr == "age_group5":  # predicted as the age's group5 field (or mapped from its 9 groups)
+        declared = dict.fromkeys(AGE5)
     return plan(truth_set, list(declared), target="race4" if attr == "race4" else None)
 
 
