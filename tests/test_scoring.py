@@ -39,9 +39,9 @@ def _direct_eod(truth, pred, groups, labels):
             t = [truth[i] == c for i in idx]
             p = [pred[i] == c for i in idx]
             tn, fp, fn, tp = sklearn_metrics.confusion_matrix(t, p, labels=[False, True]).ravel()
-            if tp + fn:
+            if tp + fn >= M.MIN_SUPPORT:
                 tprs.append(tp / (tp + fn))
-            if fp + tn:
+            if fp + tn >= M.MIN_SUPPORT:
                 fprs.append(fp / (fp + tn))
         gaps = [max(x) - min(x) for x in (tprs, fprs) if len(x) > 1]
         if gaps:
@@ -58,6 +58,7 @@ def test_equalized_odds_matches_direct_computation(seed):
     groups = list(rng.choice(["g1", "g2", "g3"], 300, p=[0.5, 0.3, 0.2]))
     got = M.equalized_odds(truth, pred, groups, labels)
     worst, mean = _direct_eod(truth, pred, groups, labels)
+    assert len(got["per_class"]) == 3
     assert got["difference"] == pytest.approx(worst) and got["mean"] == pytest.approx(mean)
 
 
@@ -69,6 +70,10 @@ def test_equalized_odds_binary_and_fair_cases():
     pred = [t if g == "x" else "m" for t, g in zip(truth, ["x", "x", "y", "y"] * 10)]
     got = M.equalized_odds(truth, pred, ["x", "x", "y", "y"] * 10, ["m", "f"])
     assert got["difference"] == 1.0 and got["per_class"]["f"]["tpr_gap"] == 1.0
+    # a group of 3 (below MIN_SUPPORT) is left out of the rates, however wrong its predictions
+    tiny = M.equalized_odds(truth + ["m", "f", "m"], truth + ["f", "m", "f"], ["x", "x", "y", "y"] * 10 + ["z"] * 3,
+                            ["m", "f"])
+    assert tiny["difference"] == M.equalized_odds(truth, truth, ["x", "x", "y", "y"] * 10, ["m", "f"])["difference"]
 
 
 def test_calibration_bins_add_up_to_ece():

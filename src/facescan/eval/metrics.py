@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+MIN_SUPPORT = 10  # fewest samples behind a TPR or FPR that equalised odds compares
+
 
 def classification(y_true: Sequence[str], y_pred: Sequence[str | None],
                    labels: Sequence[str]) -> dict[str, Any]:
@@ -106,12 +108,13 @@ def group_accuracy(y_true: Sequence[str], y_pred: Sequence[str | None],
 
 
 def equalized_odds(y_true: Sequence[str], y_pred: Sequence[str | None], groups: Sequence[str],
-                   labels: Sequence[str]) -> dict[str, Any]:
+                   labels: Sequence[str], min_support: int = MIN_SUPPORT) -> dict[str, Any]:
     """Equalised-odds difference across ``groups``, one-vs-rest per class.
 
     For class ``c`` and group ``g``: TPR = P(pred = c | truth = c, g), FPR = P(pred = c |
     truth != c, g). The class's difference is max(max_g TPR - min_g TPR, max_g FPR - min_g FPR)
-    over the groups where the rate is defined (the group has positives, resp. negatives). A
+    over the groups where the rate rests on at least ``min_support`` samples (positives for
+    TPR, negatives for FPR; a rate from 2 samples would make any model look unfair). A
     failed prediction (None) is "not c" for every class. ``difference`` is the largest class
     difference, ``mean`` their average over classes with a defined difference (for two classes
     both are the same number, as in the usual binary definition).
@@ -125,9 +128,9 @@ def equalized_odds(y_true: Sequence[str], y_pred: Sequence[str | None], groups: 
         for group in sorted(set(groups)):
             in_g = g == group
             pos, neg = in_g & (t == c), in_g & (t != c)
-            if pos.any():
+            if pos.sum() >= min_support:
                 tpr.append(float(np.mean(p[pos] == c)))
-            if neg.any():
+            if neg.sum() >= min_support:
                 fpr.append(float(np.mean(p[neg] == c)))
         tpr_gap = max(tpr) - min(tpr) if len(tpr) > 1 else float("nan")
         fpr_gap = max(fpr) - min(fpr) if len(fpr) > 1 else float("nan")

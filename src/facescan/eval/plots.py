@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import require
 
 BEST, WORST = "#2b8a3e", "#c92a2a"
+MAX_WIDTH = 11.5  # inches: figures fit the page at 110 dpi without shrinking
 PALETTE = ("#1c7ed6", "#f08c00", "#7048e8", "#0ca678", "#e64980", "#868e96")
 
 
@@ -34,8 +35,12 @@ def confusion_grid(title: str, panels: Sequence[tuple[str, dict[str, Any]]]) -> 
     produce are marked on the prediction axis."""
     k = len(panels[0][1]["labels"])
     side = 1.2 + 0.42 * k
-    fig = _figure(side * len(panels) + 0.8, side + 0.6)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    ncols = max(1, min(len(panels), int((MAX_WIDTH - 0.8) // side)))
+    nrows = -(-len(panels) // ncols)
+    fig = _figure(side * ncols + 0.8, (side + 0.3) * nrows + 0.3)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(panels):]:
+        ax.set_axis_off()
     for ax, (backend, m) in zip(axes, panels):
         labels = m["labels"]
         rows = [sum(r) for r in m["confusion"]]
@@ -52,19 +57,20 @@ def confusion_grid(title: str, panels: Sequence[tuple[str, dict[str, Any]]]) -> 
         ax.set_title(f"{backend}: acc {100 * m['accuracy']:.1f}%", fontsize=9)
         ax.set_xlabel("predicted", fontsize=8)
         ax.set_ylabel("true (n)", fontsize=8)
-    fig.colorbar(image, ax=list(axes), shrink=0.8, label="share of true class")
+    fig.colorbar(image, ax=list(axes[:len(panels)]), shrink=0.8, label="share of true class")
     fig.suptitle(title, fontsize=10)
     return _png(fig)
 
 
-def group_bars(title: str, panels: Sequence[tuple[str, dict[str, Any]]]) -> bytes:
+def group_bars(title: str, panels: Sequence[tuple[str, dict[str, Any]]], order: Sequence[str] = ()) -> bytes:
     """Accuracy per group, one bar colour per backend; each backend's best and worst group are
-    outlined (green, red) and its largest gap written in the legend."""
+    outlined (green, red) and its largest gap written in the legend. ``order``: as in
+    :func:`reliability`."""
     from matplotlib.patches import Patch
 
     groups = sorted({g for _, m in panels for g in m["groups"]}, key=_order)
     width = 0.8 / len(panels)
-    fig = _figure(max(5.5, 0.45 * len(groups) * len(panels) + 2), 3.2 + 0.22 * len(panels))
+    fig = _figure(min(MAX_WIDTH, max(5.5, 0.45 * len(groups) * len(panels) + 2)), 3.2 + 0.22 * len(panels))
     ax = fig.subplots()
     handles = []
     for b, (backend, m) in enumerate(panels):
@@ -73,8 +79,9 @@ def group_bars(title: str, panels: Sequence[tuple[str, dict[str, Any]]]) -> byte
         eod = m.get("equalized_odds", {}).get("difference", float("nan"))
         label = (f"{backend}: gap {100 * m['max_gap']:.1f} pts ({m.get('best')} vs {m.get('worst')}), "
                  f"EOD {eod:.2f}")
-        bars = ax.bar(xs, [100 * a for a in accs], width * 0.92, color=PALETTE[b % len(PALETTE)])
-        handles.append(Patch(color=PALETTE[b % len(PALETTE)], label=label))
+        color = _color(backend, order)
+        bars = ax.bar(xs, [100 * a for a in accs], width * 0.92, color=color)
+        handles.append(Patch(color=color, label=label))
         for bar, g in zip(bars, groups):
             if g in (m.get("best"), m.get("worst")):
                 bar.set_edgecolor(BEST if g == m.get("best") else WORST)
@@ -92,22 +99,27 @@ def group_bars(title: str, panels: Sequence[tuple[str, dict[str, Any]]]) -> byte
     return _png(fig)
 
 
+def _color(backend: str, order: Sequence[str]) -> str:
+    return PALETTE[(list(order).index(backend) if backend in order else 0) % len(PALETTE)]
+
+
 def _order(group: str) -> tuple[int, int, str]:
     """Age groups in age order (by first year), other groups alphabetically."""
     head = group.split("/")[0].split("-")[0].rstrip("+")
     return (0, int(head), group) if head.isdigit() else (1, 0, group)
 
 
-def reliability(title: str, panels: Sequence[tuple[str, dict[str, Any]]]) -> bytes:
+def reliability(title: str, panels: Sequence[tuple[str, dict[str, Any]]], order: Sequence[str] = ()) -> bytes:
     """Reliability diagram: accuracy against mean confidence per bin, one line per backend
-    (marker area ~ samples in the bin); the diagonal is perfect calibration."""
+    (marker area ~ samples in the bin); the diagonal is perfect calibration. ``order``: all
+    backends of the run, so a backend keeps its colour in every figure."""
     fig = _figure(4.2, 3.8)
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1], color="#adb5bd", lw=1, ls="--", label="perfect")
-    for b, (backend, m) in enumerate(panels):
+    for backend, m in panels:
         bins = m["calibration"]
         total = sum(x["n"] for x in bins) or 1
-        color = PALETTE[b % len(PALETTE)]
+        color = _color(backend, order)
         ax.plot([x["confidence"] for x in bins], [x["accuracy"] for x in bins], color=color, lw=1.5,
                 label=f"{backend} (ECE {m['ece']:.3f})")
         ax.scatter([x["confidence"] for x in bins], [x["accuracy"] for x in bins],

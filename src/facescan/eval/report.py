@@ -118,19 +118,23 @@ def rates_table(run: Run) -> Table:
 
 
 def fairness_table(run: Run) -> Table | None:
-    """backend x breakdown: largest accuracy gap in points / equalised-odds difference."""
+    """breakdown x backend: largest accuracy gap in points (worst group) / equalised-odds
+    difference; the smallest gap and EOD of each row in bold."""
     keys = [k for k in FAIRNESS if any(k in m for m in run.backends.values())]
     if not keys:
         return None
     rows = []
-    for b, m in run.backends.items():
-        row: list[Cell] = [(b, False)]
-        for k in keys:
-            g = m.get(k)
+    for k in keys:
+        gaps = {b: m[k] for b, m in run.backends.items() if k in m}
+        best = _best([-g["max_gap"] for g in gaps.values()])
+        row: list[Cell] = [(k.replace("_by_", " by "), False)]
+        for b in run.backends:
+            g = gaps.get(b)
             row.append(("-", False) if g is None else
-                       (f"{_pct(g['max_gap'])} ({g.get('worst')}) / {g['equalized_odds']['difference']:.2f}", False))
+                       (f"{_pct(g['max_gap'])} ({g.get('worst')}) / {g['equalized_odds']['difference']:.2f}",
+                        best is not None and -g["max_gap"] == best))
         rows.append(row)
-    return ["backend", *[k.replace("_by_", " by ") for k in keys]], rows
+    return ["breakdown", *run.backends], rows
 
 
 def recall_tables(run: Run) -> list[tuple[str, Table]]:
@@ -187,7 +191,8 @@ def markdown(runs: list[Run]) -> str:
         parts += ["", f"### {run.title}", "", _about(run), "", _md(rates_table(run))]
         fair = fairness_table(run)
         if fair:
-            parts += ["", "Fairness: largest accuracy gap in points (worst group) / equalised-odds difference",
+            parts += ["", ("Fairness: largest accuracy gap in points (worst group) / equalised-odds difference; "
+                      "smallest gap in bold"),
                       "", _md(fair)]
         for key, table in recall_tables(run):
             parts += ["", f"Recall % per class, {key}", "", _md(table)]
@@ -200,7 +205,7 @@ def markdown(runs: list[Run]) -> str:
 CSS = """body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:1250px;color:#212529;padding:0 1em}
 h1{font-size:1.6em}h2{border-bottom:2px solid #dee2e6;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:13px}
-th,td{border:1px solid #dee2e6;padding:4px 9px;text-align:right}th{background:#f1f3f5}
+th,td{border:1px solid #dee2e6;padding:4px 9px;text-align:right}td{white-space:nowrap}th{background:#f1f3f5}
 td:first-child,th:first-child{text-align:left}td.best{font-weight:700;background:#ebfbee}
 img{max-width:100%;margin:.4em 0 1em;border:1px solid #f1f3f5}.note{color:#495057;font-size:13px}
 .figs{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}"""
@@ -223,11 +228,12 @@ def _figures(run: Run) -> list[str]:
         panels = [(b, m[key]) for b, m in run.backends.items() if key in m]
         if panels:
             what, _, by = key.partition("_by_")
-            out.append(_img(plots.group_bars(f"{run.title}: {what} accuracy by {by}", panels),
+            out.append(_img(plots.group_bars(f"{run.title}: {what} accuracy by {by}", panels, list(run.backends)),
                             f"{key} accuracy"))
     out = ['<div class="figs">' + "".join(out) + "</div>"] if out else []
     cal = [plots.reliability(f"{run.title}: {key} calibration",
-                             [(b, m[key]) for b, m in run.backends.items() if m.get(key, {}).get("calibration")])
+                             [(b, m[key]) for b, m in run.backends.items() if m.get(key, {}).get("calibration")],
+                             list(run.backends))
            for key in CALIBRATIONS if any(m.get(key, {}).get("calibration") for m in run.backends.values())]
     if cal:
         out.append('<div class="figs">' + "".join(_img(png, "reliability") for png in cal) + "</div>")
@@ -247,7 +253,8 @@ def html_page(runs: list[Run]) -> str:
                  _html_table(rates_table(run))]
         fair = fairness_table(run)
         if fair:
-            body += ["<h3>Fairness: largest accuracy gap in points (worst group) / EOD</h3>", _html_table(fair)]
+            body += [("<h3>Fairness: largest accuracy gap in points (worst group) / EOD; smallest gap "
+                     "highlighted</h3>"), _html_table(fair)]
         for key, table in recall_tables(run):
             body += [f"<h3>Recall % per class: {key}</h3>", _html_table(table)]
         maps = _mappings(run)
