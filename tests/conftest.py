@@ -34,6 +34,11 @@ def fer_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def lfw_dir() -> Path:
+    return _data_dir("lfw")
+
+
+@pytest.fixture(scope="session")
 def utk_samples(utkface_dir: Path):
     """40 UTKFace chips from the 'test' split, a fixed spread of ages 5-80."""
     from facescan.datasets import read_utkface

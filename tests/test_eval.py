@@ -31,7 +31,7 @@ def test_classification_matches_sklearn(seed):
     assert got["macro_f1"] == pytest.approx(
         sklearn_metrics.f1_score(truth, pred, labels=labels[:3], average="macro"))
     assert got["confusion"] == sklearn_metrics.confusion_matrix(truth, pred, labels=labels).tolist()
-    p, r, f, s = sklearn_metrics.precision_recall_fscore_support(truth, pred, labels=labels, zero_division=0)
+    p, r, _, _ = sklearn_metrics.precision_recall_fscore_support(truth, pred, labels=labels, zero_division=0)
     for i, label in enumerate(labels):
         assert got["per_class"][label]["recall"] == pytest.approx(r[i])
         assert got["per_class"][label]["precision"] == pytest.approx(p[i])

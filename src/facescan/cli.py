@@ -130,22 +130,26 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
+    import dataclasses
     import random
 
     from .datasets import open_dataset
     from .eval.runner import evaluate
     from .pipeline import BACKENDS, parse_attributes
 
-    samples = open_dataset(args.dataset, args.split)
+    columns = dict(kv.split("=", 1) for kv in args.columns.split(",") if "=" in kv) if args.columns else None
+    dataset = open_dataset(args.dataset, args.split, columns)
+    samples = dataset.samples
     if args.limit and args.limit < len(samples):  # a fixed subsample, whatever the file order
         samples = sorted(random.Random(args.seed).sample(samples, args.limit), key=lambda s: s.id)
+        dataset = dataclasses.replace(dataset, samples=samples)
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
     unknown = [b for b in backends if b not in BACKENDS]
     if unknown or not backends:
         raise ConfigError(f"unknown backend(s) {unknown or args.backend!r}; choose from {sorted(BACKENDS)}")
     if not samples:
         raise ConfigError(f"no samples found in {args.dataset}")
-    result = evaluate(samples, backends, Path(args.out), parse_attributes(args.attributes),
+    result = evaluate(dataset, backends, Path(args.out), parse_attributes(args.attributes),
                       detector=args.detector, resume=args.resume, dataset=args.dataset)
     for backend, m in result["backends"].items():
         parts = [f"{k} {m[k]['accuracy']:.1%}" for k in ("gender", "race", "age_group", "age_group5", "emotion")
@@ -154,6 +158,24 @@ def _eval(args: argparse.Namespace) -> int:
             parts.insert(sum(k in m for k in ("gender", "race")), f"age MAE {m['age']['mae']:.2f}")
         print(f"{backend}: n={m['n']} " + ", ".join(parts))
     print(f"wrote {Path(args.out) / 'predictions.jsonl'} and {Path(args.out) / 'metrics.json'}")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .eval.report import html_page, load_runs, markdown
+
+    runs = load_runs(args.runs)
+    if args.format == "md":
+        text = markdown(runs)
+        if args.out:
+            Path(args.out).write_text(text, encoding="utf-8")
+            print(f"wrote {args.out}")
+        else:
+            print(text, end="")
+        return EXIT_OK
+    out = Path(args.out or "report.html")
+    out.write_text(html_page(runs), encoding="utf-8")
+    print(f"wrote {out}")
     return EXIT_OK
 
 
@@ -262,9 +284,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_analyze)
 
     p = sub.add_parser("eval", help="evaluate backends on a labelled data set")
-    p.add_argument("--dataset", required=True, help="KIND:PATH, KIND: utkface or fer2013")
-    p.add_argument("--split", help="utkface: all (default), train, val, test; "
-                   "fer2013: test (default if present), train, all")
+    p.add_argument("--dataset", required=True, help="KIND:PATH, KIND: fairface, utkface, affectnet, "
+                   "fer2013, rafdb, csv, folder (lfw: pairs, not evaluable yet)")
+    p.add_argument("--split", help="fairface, affectnet: val (default), train; utkface: all (default), "
+                   "train, val, test; fer2013: test (default), train, private, all; rafdb: test "
+                   "(default), train, all; csv: a value of its split column; folder: a subfolder")
+    p.add_argument("--columns", help="csv data sets: column names, e.g. path=img,emotion=expr")
     p.add_argument("--backend", default=DEFAULT_BACKEND, help="backend name(s), comma-separated")
     p.add_argument("--attributes", default=",".join(ATTRIBUTES))
     p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
@@ -286,6 +311,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detector", default="yunet", choices=["yunet", "none"])
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
     p.set_defaults(func=_target)
+
+    p = sub.add_parser("report", help="HTML page or Markdown tables from saved eval runs")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR", help="folders written by facescan eval --out")
+    p.add_argument("--out", help="file to write (default: report.html; with --format md: stdout)")
+    p.add_argument("--format", choices=["html", "md"], default="html",
+                   help="html: one self-contained page with plots (needs facescan[report]); md: tables")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("models", help="list the models, their licences and sha256 status")
     p.add_argument("--json", action="store_true", help="print JSON")

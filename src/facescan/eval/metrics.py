@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+MIN_SUPPORT = 10  # fewest samples behind a TPR or FPR that equalised odds compares
+
 
 def classification(y_true: Sequence[str], y_pred: Sequence[str | None],
                    labels: Sequence[str]) -> dict[str, Any]:
@@ -63,21 +65,31 @@ def regression(y_true: Sequence[float], y_pred: Sequence[float | None]) -> dict[
             "failed": len(y_true) - len(pairs)}
 
 
-def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool],
-                               bins: int = 15) -> float:
-    """ECE with equal-width confidence bins (the usual definition, Guo et al. 2017)."""
+def calibration_bins(confidence: Sequence[float], correct: Sequence[bool],
+                     bins: int = 15) -> list[dict[str, float]]:
+    """Equal-width confidence bins (the last one closed): for each non-empty bin its edges,
+    ``n``, mean ``confidence`` and ``accuracy`` (the points of a reliability diagram)."""
     conf = np.asarray(confidence, dtype=float)
     hit = np.asarray(correct, dtype=float)
-    if not len(conf):
-        return float("nan")
     edges = np.linspace(0, 1, bins + 1)
     which = np.clip(np.digitize(conf, edges[1:-1]), 0, bins - 1)
-    ece = 0.0
+    out = []
     for b in range(bins):
         mask = which == b
         if mask.any():
-            ece += mask.mean() * abs(hit[mask].mean() - conf[mask].mean())
-    return float(ece)
+            out.append({"lo": float(edges[b]), "hi": float(edges[b + 1]), "n": int(mask.sum()),
+                        "confidence": float(conf[mask].mean()), "accuracy": float(hit[mask].mean())})
+    return out
+
+
+def expected_calibration_error(confidence: Sequence[float], correct: Sequence[bool],
+                               bins: int = 15) -> float:
+    """ECE with equal-width confidence bins (the usual definition, Guo et al. 2017)."""
+    n = len(confidence)
+    if not n:
+        return float("nan")
+    return float(sum(b["n"] / n * abs(b["accuracy"] - b["confidence"])
+                     for b in calibration_bins(confidence, correct, bins)))
 
 
 def group_accuracy(y_true: Sequence[str], y_pred: Sequence[str | None],
@@ -87,5 +99,52 @@ def group_accuracy(y_true: Sequence[str], y_pred: Sequence[str | None],
     for g in sorted(set(groups)):
         idx = [i for i, x in enumerate(groups) if x == g]
         out[g] = {"n": len(idx), "accuracy": float(np.mean([y_true[i] == y_pred[i] for i in idx]))}
-    accs = [v["accuracy"] for v in out.values()]
-    return {"groups": out, "max_gap": float(max(accs) - min(accs)) if accs else float("nan")}
+    if not out:
+        return {"groups": out, "max_gap": float("nan"), "best": None, "worst": None}
+    best = max(out, key=lambda k: out[k]["accuracy"])
+    worst = min(out, key=lambda k: out[k]["accuracy"])
+    return {"groups": out, "max_gap": out[best]["accuracy"] - out[worst]["accuracy"],
+            "best": best, "worst": worst}
+
+
+def equalized_odds(y_true: Sequence[str], y_pred: Sequence[str | None], groups: Sequence[str],
+                   labels: Sequence[str], min_support: int = MIN_SUPPORT) -> dict[str, Any]:
+    """Equalised-odds difference across ``groups``, one-vs-rest per class.
+
+    For class ``c`` and group ``g``: TPR = P(pred = c | truth = c, g), FPR = P(pred = c |
+    truth != c, g). The class's difference is max(max_g TPR - min_g TPR, max_g FPR - min_g FPR)
+    over the groups where the rate rests on at least ``min_support`` samples (positives for
+    TPR, negatives for FPR; a rate from 2 samples would make any model look unfair). A
+    failed prediction (None) is "not c" for every class. ``difference`` is the largest class
+    difference, ``mean`` their average over classes with a defined difference (for two classes
+    both are the same number, as in the usual binary definition).
+    """
+    t = np.asarray(y_true, dtype=object)
+    p = np.asarray(y_pred, dtype=object)
+    g = np.asarray(groups, dtype=object)
+    per_class: dict[str, dict[str, float]] = {}
+    for c in labels:
+        tpr, fpr = [], []
+        for group in sorted(set(groups)):
+            in_g = g == group
+            pos, neg = in_g & (t == c), in_g & (t != c)
+            if pos.sum() >= min_support:
+                tpr.append(float(np.mean(p[pos] == c)))
+            if neg.sum() >= min_support:
+                fpr.append(float(np.mean(p[neg] == c)))
+        tpr_gap = max(tpr) - min(tpr) if len(tpr) > 1 else float("nan")
+        fpr_gap = max(fpr) - min(fpr) if len(fpr) > 1 else float("nan")
+        gaps = [x for x in (tpr_gap, fpr_gap) if not np.isnan(x)]
+        if gaps:
+            per_class[c] = {"tpr_gap": tpr_gap, "fpr_gap": fpr_gap, "difference": max(gaps)}
+    diffs = [v["difference"] for v in per_class.values()]
+    return {"difference": max(diffs) if diffs else float("nan"),
+            "mean": float(np.mean(diffs)) if diffs else float("nan"), "per_class": per_class}
+
+
+def group_fairness(y_true: Sequence[str], y_pred: Sequence[str | None], groups: Sequence[str],
+                   labels: Sequence[str]) -> dict[str, Any]:
+    """Per-group accuracy, the largest accuracy gap and the equalised-odds difference."""
+    out = group_accuracy(y_true, y_pred, groups)
+    out["equalized_odds"] = equalized_odds(y_true, y_pred, groups, labels)
+    return out

@@ -1,8 +1,8 @@
-"""Run a backend over a data set and write ``predictions.jsonl`` then ``metrics.json``.
+"""Run backends over a data set and write ``predictions.jsonl`` then ``metrics.json``.
 
-Predictions are appended and flushed one sample at a time, keyed by (backend, sample id), so
+Predictions are appended and flushed one batch at a time, keyed by (backend, sample id), so
 ``resume=True`` skips what a killed run already wrote (a torn last line is ignored and redone).
-Metrics are computed from the saved predictions only.
+Metrics are computed from the saved predictions only (:mod:`.scoring`).
 """
 
 from __future__ import annotations
@@ -10,15 +10,18 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..datasets import Sample
-from ..labels import AGE5, AGE9, EMOTION7, GENDER, RACE_UTK5, age_group5, age_group9
-from . import metrics as M
+from ..datasets import Dataset, Sample
+from ..labels import AGE9_TO_AGE5, age_group5, age_group9
+from .scoring import compute_metrics
+
+__all__ = ["compute_metrics", "evaluate", "predict"]
 
 log = logging.getLogger(__name__)
+BATCH = 16
 
 
 def _load_done(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
@@ -37,15 +40,34 @@ def _load_done(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
 def _truth(sample: Sample) -> dict[str, Any]:
     t = dict(sample.labels)
     if "age" in t:
-        t["age_group"] = age_group9(float(t["age"]))  # type: ignore[arg-type]
-        t["age_group5"] = age_group5(float(t["age"]))  # type: ignore[arg-type]
+        t.setdefault("age_group", age_group9(float(t["age"])))
+        t.setdefault("age_group5", age_group5(float(t["age"])))
+    elif "age_group" in t:  # FairFace: groups only
+        t.setdefault("age_group5", AGE9_TO_AGE5[t["age_group"]])
     return t
+
+
+def _record(sample: Sample, backend: str, result: Any, latency_ms: float, batch: int) -> dict[str, Any]:
+    rec: dict[str, Any] = {"id": sample.id, "backend": backend, "truth": _truth(sample),
+                           "error": result.error, "latency_ms": round(latency_ms, 3), "batch": batch}
+    if result.faces:
+        face = max(result.faces, key=lambda f: f.score)
+        rec["face_found"] = face.score > 0
+        rec["prediction"] = {k: p.to_dict() for k, p in face.attributes.items()}
+    else:
+        rec["face_found"] = False
+        rec["prediction"] = {}
+    return rec
 
 
 def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tuple[str, str], dict],
             attributes: Sequence[str], detector: str = "yunet") -> list[dict[str, Any]]:
     """Predictions of ``backend`` for every sample: those in ``done`` are reused, the others are
-    made and appended to ``path`` (and to ``done``) one by one."""
+    made in batches of 16 and appended to ``path`` (and to ``done``) batch by batch.
+
+    ``latency_ms`` of a record is its batch's wall time (loading, detection, every model)
+    divided by the batch size.
+    """
     from ..pipeline import Analyzer
 
     todo = [s for s in samples if (backend, s.id) not in done]
@@ -53,90 +75,29 @@ def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tupl
     if todo:
         analyzer = Analyzer(attributes, backend=backend, detector=detector, whole_image_fallback=True)
         with open(path, "a", encoding="utf-8") as fp:
-            start = time.perf_counter()
-            for sample, result in zip(todo, analyzer.analyze_many([s.path for s in todo])):
-                now = time.perf_counter()
-                rec: dict[str, Any] = {"id": sample.id, "backend": backend, "truth": _truth(sample),
-                                       "error": result.error, "latency_ms": round((now - start) * 1000, 2)}
-                start = now
-                if result.faces:
-                    face = max(result.faces, key=lambda f: f.score)
-                    rec["face_found"] = face.score > 0
-                    rec["prediction"] = {k: p.to_dict() for k, p in face.attributes.items()}
-                else:
-                    rec["face_found"] = False
-                    rec["prediction"] = {}
-                fp.write(json.dumps(rec) + "\n")
+            for i in range(0, len(todo), BATCH):
+                chunk = todo[i:i + BATCH]
+                start = time.perf_counter()
+                results = list(analyzer.analyze_many([s.source for s in chunk], batch_size=BATCH))
+                each = (time.perf_counter() - start) * 1000 / len(chunk)
+                for sample, result in zip(chunk, results):
+                    rec = _record(sample, backend, result, each, len(chunk))
+                    fp.write(json.dumps(rec) + "\n")
+                    done[(backend, sample.id)] = rec
                 fp.flush()
-                done[(backend, sample.id)] = rec
     return [done[(backend, s.id)] for s in samples]
 
 
-LABELS = {"gender": GENDER, "race": RACE_UTK5, "emotion": EMOTION7,
-          "age_group": AGE9, "age_group5": AGE5}
-
-
-def compute_metrics(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """Per-attribute metrics of one backend's records (the truths decide what is scored)."""
-    recs = list(records)
-    out: dict[str, Any] = {"n": len(recs),
-                           "no_face_rate": sum(not r.get("face_found") for r in recs) / max(1, len(recs))}
-    if recs:
-        out["ms_per_image"] = sum(r["latency_ms"] for r in recs) / len(recs)
-
-    def pred(r, attr):
-        p = r["prediction"]
-        if attr in ("age_group", "age_group5"):
-            a = p.get("age")
-            if a is None:
-                return None
-            return a["label"] if attr == "age_group" else a["group5"]
-        return p.get(attr, {}).get("label")
-
-    for attr, labels in LABELS.items():
-        scored = [r for r in recs if attr in r["truth"]]
-        if not scored or not any(attr.split("_")[0] in r["prediction"] for r in scored):
-            continue
-        truth = [r["truth"][attr] for r in scored]
-        guess = [pred(r, attr) for r in scored]
-        res = M.classification(truth, guess, labels)
-        if attr in ("gender", "race", "emotion"):
-            conf = [r["prediction"][attr]["score"] for r in scored if attr in r["prediction"]]
-            hit = [r["prediction"][attr]["label"] == r["truth"][attr] for r in scored if attr in r["prediction"]]
-            res["ece"] = M.expected_calibration_error(conf, hit)
-        out[attr] = res
-    truths = {k for r in recs for k in r["truth"]}
-    made = {k for r in recs for k in r["prediction"]}
-    out["not_produced"] = sorted(k for k in truths & {"gender", "race", "emotion", "age"} if k not in made)
-    aged = [r for r in recs if "age" in r["truth"]]
-    if aged and any("age" in r["prediction"] for r in aged):
-        def mae(rs: list[dict[str, Any]]) -> dict[str, Any]:
-            return M.regression([float(r["truth"]["age"]) for r in rs],
-                                [r["prediction"].get("age", {}).get("years") for r in rs])
-
-        out["age"] = mae(aged)
-        groups = {g: [r for r in aged if r["truth"]["age_group"] == g] for g in AGE9}
-        out["age"]["by_age_group"] = {g: mae(rs) for g, rs in groups.items() if rs}
-    both = [r for r in recs if "gender" in r["truth"] and "race" in r["truth"]]
-    if both and "gender" in out:
-        truth = [r["truth"]["gender"] for r in both]
-        guess = [pred(r, "gender") for r in both]
-        out["gender_by_race"] = M.group_accuracy(truth, guess, [r["truth"]["race"] for r in both])
-        out["gender_by_age_group"] = M.group_accuracy(truth, guess, [r["truth"]["age_group"] for r in both])
-    if both and "race" in out:
-        out["race_by_gender"] = M.group_accuracy([r["truth"]["race"] for r in both],
-                                                 [pred(r, "race") for r in both],
-                                                 [r["truth"]["gender"] for r in both])
-    return out
-
-
-def evaluate(samples: Sequence[Sample], backends: Sequence[str], out_dir: Path,
+def evaluate(samples: Dataset | Sequence[Sample], backends: Sequence[str], out_dir: Path,
              attributes: Sequence[str], detector: str = "yunet", resume: bool = False,
              dataset: str = "") -> dict[str, Any]:
     """Predict with each backend, then write and return ``metrics.json``.
 
     The top-level attribute keys are the first backend's; ``backends`` holds every backend's.
     """
+    info = samples.info() if isinstance(samples, Dataset) else {}
+    label_sets = samples.label_sets if isinstance(samples, Dataset) else None
+    samples = list(samples)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "predictions.jsonl"
     done = _load_done(path) if resume else {}
@@ -145,8 +106,9 @@ def evaluate(samples: Sequence[Sample], backends: Sequence[str], out_dir: Path,
     by_backend = {}
     for backend in backends:
         records = predict(samples, backend, path, done, attributes, detector)
-        by_backend[backend] = compute_metrics(records)
-    result = {"dataset": dataset, "n_samples": len(samples), "detector": detector,
+        by_backend[backend] = compute_metrics(records, label_sets)
+    result = {"dataset": dataset, "dataset_info": {**info, "n": len(samples)}, "n_samples": len(samples),
+              "detector": detector, "attributes": list(attributes),
               **by_backend[backends[0]], "backend": backends[0], "backends": by_backend}
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
