@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..datasets import Sample
-from ..labels import AGE5, AGE9, EMOTION7, GENDER, RACE_UTK5, age_group5, age_group9
+from ..labels import AGE5, AGE9, EMOTION7, FAIRFACE7_TO_UTK5, GENDER, RACE_UTK5, age_group5, age_group9
 from . import metrics as M
 
 log = logging.getLogger(__name__)
@@ -43,15 +43,19 @@ def _truth(sample: Sample) -> dict[str, Any]:
 
 
 def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tuple[str, str], dict],
-            attributes: Sequence[str], detector: str = "yunet") -> list[dict[str, Any]]:
+            attributes: Sequence[str], detector: str = "yunet",
+            backend_options: Mapping[str, Any] | None = None,
+            usage: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Predictions of ``backend`` for every sample: those in ``done`` are reused, the others are
-    made and appended to ``path`` (and to ``done``) one by one."""
+    made and appended to ``path`` (and to ``done``) one by one. API backends' requests, tokens
+    and cost go into ``usage``."""
     from ..pipeline import Analyzer
 
     todo = [s for s in samples if (backend, s.id) not in done]
     log.info("%s: %d samples, %d already done", backend, len(samples), len(samples) - len(todo))
     if todo:
-        analyzer = Analyzer(attributes, backend=backend, detector=detector, whole_image_fallback=True)
+        analyzer = Analyzer(attributes, backend=backend, detector=detector, whole_image_fallback=True,
+                            backend_options=backend_options)
         with open(path, "a", encoding="utf-8") as fp:
             start = time.perf_counter()
             for sample, result in zip(todo, analyzer.analyze_many([s.path for s in todo])):
@@ -69,6 +73,8 @@ def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tupl
                 fp.write(json.dumps(rec) + "\n")
                 fp.flush()
                 done[(backend, sample.id)] = rec
+        if usage is not None:
+            usage.update(analyzer.usage())
     return [done[(backend, s.id)] for s in samples]
 
 
@@ -90,8 +96,10 @@ def compute_metrics(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
             a = p.get("age")
             if a is None:
                 return None
-            return a["label"] if attr == "age_group" else a["group5"]
-        return p.get(attr, {}).get("label")
+            return (a["label"] if a["label"] in AGE9 else None) if attr == "age_group" else a.get("group5")
+        label = p.get(attr, {}).get("label")
+        # vision-language backends may answer in FairFace's 7 races: scored in UTKFace's 5
+        return FAIRFACE7_TO_UTK5.get(label, label) if attr == "race" else label
 
     for attr, labels in LABELS.items():
         scored = [r for r in recs if attr in r["truth"]]
@@ -99,10 +107,16 @@ def compute_metrics(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
             continue
         truth = [r["truth"][attr] for r in scored]
         guess = [pred(r, attr) for r in scored]
+        if attr == "age_group" and all(g is None for g in guess):
+            continue  # a backend answering in the 5 groups only: no 9-group metric
         res = M.classification(truth, guess, labels)
+        # answers a vision-language backend gave that map onto no label (scored as wrong)
+        unparsed = sum(bool(r["prediction"].get(attr.split("_")[0], {}).get("unparsed")) for r in scored)
+        if unparsed or any("raw" in r["prediction"].get(attr.split("_")[0], {}) for r in scored):
+            res["unparsed"], res["unparsed_rate"] = unparsed, unparsed / len(scored)
         if attr in ("gender", "race", "emotion"):
             conf = [r["prediction"][attr]["score"] for r in scored if attr in r["prediction"]]
-            hit = [r["prediction"][attr]["label"] == r["truth"][attr] for r in scored if attr in r["prediction"]]
+            hit = [pred(r, attr) == r["truth"][attr] for r in scored if attr in r["prediction"]]
             res["ece"] = M.expected_calibration_error(conf, hit)
         out[attr] = res
     truths = {k for r in recs for k in r["truth"]}
@@ -132,7 +146,7 @@ def compute_metrics(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
 
 def evaluate(samples: Sequence[Sample], backends: Sequence[str], out_dir: Path,
              attributes: Sequence[str], detector: str = "yunet", resume: bool = False,
-             dataset: str = "") -> dict[str, Any]:
+             dataset: str = "", backend_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Predict with each backend, then write and return ``metrics.json``.
 
     The top-level attribute keys are the first backend's; ``backends`` holds every backend's.
@@ -144,8 +158,11 @@ def evaluate(samples: Sequence[Sample], backends: Sequence[str], out_dir: Path,
     path.write_text("".join(json.dumps(r) + "\n" for r in done.values()), encoding="utf-8")
     by_backend = {}
     for backend in backends:
-        records = predict(samples, backend, path, done, attributes, detector)
+        usage: dict[str, Any] = {}
+        records = predict(samples, backend, path, done, attributes, detector, backend_options, usage)
         by_backend[backend] = compute_metrics(records)
+        if usage:
+            by_backend[backend]["usage"] = usage
     result = {"dataset": dataset, "n_samples": len(samples), "detector": detector,
               **by_backend[backends[0]], "backend": backends[0], "backends": by_backend}
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
