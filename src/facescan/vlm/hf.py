@@ -59,7 +59,8 @@ def resolve_dtype(dtype: str, device: str) -> Any:
 
 
 def _check_source(source: str) -> str:
-    """A local folder (must exist) or a hub id of the form 'owner/name'."""
+    """The local folder of a checkpoint: a folder (must exist), or the cached snapshot of a
+    hub id 'owner/name' (looked up in the local cache only: no request is ever sent)."""
     path = Path(source).expanduser()
     if path.exists():
         if not path.is_dir():
@@ -68,17 +69,20 @@ def _check_source(source: str) -> str:
     if source.startswith((".", "/", "~")) or source.count("/") != 1:
         raise ModelError(f"checkpoint folder {source} does not exist (a hub id looks like "
                          "'owner/name'); " + _HUB_HINT.format(src="OWNER/NAME"))
-    return source
+    from huggingface_hub import snapshot_download
 
-
-def _from_pretrained(loader: Any, source: str, what: str, **kwargs: Any) -> Any:
     try:
-        return loader.from_pretrained(source, local_files_only=True, **kwargs)
-    except (OSError, ValueError, KeyError) as exc:
-        if Path(source).expanduser().is_dir():
-            raise ModelError(f"cannot load the {what} from {source}: {exc}") from exc
-        raise ModelError(f"{what} {source!r} is not in the local Hugging Face cache; "
+        return str(snapshot_download(source, local_files_only=True))
+    except Exception as exc:  # LocalEntryNotFoundError and friends
+        raise ModelError(f"{source!r} is not in the local Hugging Face cache; "
                          + _HUB_HINT.format(src=source)) from exc
+
+
+def _from_pretrained(loader: Any, folder: str, what: str, **kwargs: Any) -> Any:
+    try:
+        return loader.from_pretrained(folder, local_files_only=True, **kwargs)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelError(f"cannot load the {what} from {folder}: {exc}") from exc
 
 
 def load_model(source: str, family: str, device: str = "auto", dtype: str = "auto",
