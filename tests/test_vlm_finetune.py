@@ -16,9 +16,9 @@ QUESTION = "what is the gender of the person in the image?"
 
 
 def _config(tiny_vlms, utkface_dir, out, **kw):
-    base = dict(dataset=f"utkface:{utkface_dir}", attribute="gender", out=str(out),
-                base=str(tiny_vlms["paligemma"]), limit=16, batch_size=4, grad_accum=1, lr=5e-3,
-                lora_r=16, max_steps=6, val_every=3, val_samples=4, seed=0)
+    base = {"dataset": f"utkface:{utkface_dir}", "attribute": "gender", "out": str(out),
+                "base": str(tiny_vlms["paligemma"]), "limit": 16, "batch_size": 4, "grad_accum": 1, "lr": 5e-3,
+                "lora_r": 16, "max_steps": 6, "val_every": 3, "val_samples": 4, "seed": 0}
     return FinetuneConfig(**{**base, **kw})
 
 
