@@ -67,3 +67,14 @@ def group_photo(utk_samples) -> tuple[np.ndarray, list[tuple[int, int, int, int]
         canvas[y:y + 200, x:x + 200] = chip
         places.append((x, y, x + 200, y + 200))
     return canvas, places
+
+
+@pytest.fixture(scope="session")
+def tiny_vlms(tmp_path_factory) -> dict[str, Path]:
+    """Tiny random PaliGemma, Florence-2 and LLaVA checkpoints (saved once per session)."""
+    from tiny_vlm import build_florence2, build_llava, build_paligemma
+
+    root = tmp_path_factory.mktemp("tiny_vlms")
+    return {"paligemma": build_paligemma(root / "paligemma"),
+            "florence-2": build_florence2(root / "florence2"),
+            "llava": build_llava(root / "llava")}

@@ -101,8 +101,8 @@ def test_affectnet8_truth_fer7_model_reports_contempt_as_not_producible():
     preds = ["happy", "angry", "neutral", "sad", "angry"]
     recs = [_rec(i, {"emotion": t}, _emo(p, EMOTION7)) for i, (t, p) in enumerate(zip(truths, preds))]
     recs.append(_rec(9, {"emotion": "fear"}, {}, error="unreadable"))
-    recs.append(_rec(10, {"emotion": "fear"}, {"emotion": {"label": None, "score": 0.0, "probs": {}}},
-                     unparsed=True, raw="I think it's a cat"))
+    recs.append(_rec(10, {"emotion": "fear"}, {"emotion": {"label": "unparsed", "score": 0.0, "probs": {},
+                                                           "unparsed": True, "raw": "I think it's a cat"}}))
     m = compute_metrics(recs, {"emotion": "affectnet8"})
     e = m["emotion"]
     assert e["labels"] == list(EMOTION8) and e["not_producible"] == ["contempt"]

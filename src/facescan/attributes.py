@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 from .errors import ModelError
@@ -69,6 +71,20 @@ def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
             for p, i in zip(probs, probs.argmax(axis=1))]
 
 
+class AttributeBackend(Protocol):
+    """What the Analyzer needs of an attribute model: its crop policy and input size, and
+    ``predict(crops, attributes)`` -> one dict of Predictions per crop. Implemented by
+    :class:`OnnxAttributeModel` and :class:`facescan.vlm.backend.VLMBackend`."""
+
+    @property
+    def crop(self) -> str: ...
+
+    @property
+    def input_size(self) -> int: ...
+
+    def predict(self, crops: np.ndarray, attributes: tuple[str, ...]) -> list[dict[str, Prediction]]: ...
+
+
 class OnnxAttributeModel:
     """One ONNX attribute model described by a :class:`ModelSpec`.
 
@@ -92,6 +108,14 @@ class OnnxAttributeModel:
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"model {spec.name!r} failed to load: {exc}") from exc
         self._input = self._session.get_inputs()[0].name
+
+    @property
+    def crop(self) -> str:
+        return self.spec.crop
+
+    @property
+    def input_size(self) -> int:
+        return self.spec.input_size
 
     def preprocess(self, crops: np.ndarray) -> np.ndarray:
         """uint8 (N, S, S, 3) RGB crops -> the model's float32 NCHW input."""

@@ -51,7 +51,8 @@ def _analyze(args: argparse.Namespace) -> int:
     from .pipeline import Analyzer
 
     analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector,
-                        min_score=args.min_score, abstain_below=args.abstain_below)
+                        min_score=args.min_score, abstain_below=args.abstain_below,
+                        backend_options=_vlm_options(args))
     paths = list(iter_image_paths(args.paths))
     if not paths:
         print("facescan: no images found in the given paths", file=sys.stderr)
@@ -96,6 +97,8 @@ def _analyze(args: argparse.Namespace) -> int:
             writer.close()
     if not args.quiet:
         print(f"facescan: {done} images, {faces} faces, {errors} errors", file=sys.stderr)
+        if analyzer.usage():
+            print(f"facescan: {args.backend}: {_describe_usage(analyzer.usage())}", file=sys.stderr)
     return EXIT_INPUT_ERRORS if errors else EXIT_OK
 
 
@@ -136,6 +139,7 @@ def _eval(args: argparse.Namespace) -> int:
     from .datasets import open_dataset
     from .eval.runner import evaluate
     from .pipeline import BACKENDS, parse_attributes
+    from .vlm import is_vlm_backend
 
     columns = dict(kv.split("=", 1) for kv in args.columns.split(",") if "=" in kv) if args.columns else None
     dataset = open_dataset(args.dataset, args.split, columns)
@@ -144,19 +148,22 @@ def _eval(args: argparse.Namespace) -> int:
         samples = sorted(random.Random(args.seed).sample(samples, args.limit), key=lambda s: s.id)
         dataset = dataclasses.replace(dataset, samples=samples)
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
-    unknown = [b for b in backends if b not in BACKENDS]
+    unknown = [b for b in backends if b not in BACKENDS and not is_vlm_backend(b)]
     if unknown or not backends:
         raise ConfigError(f"unknown backend(s) {unknown or args.backend!r}; choose from {sorted(BACKENDS)}")
     if not samples:
         raise ConfigError(f"no samples found in {args.dataset}")
     result = evaluate(dataset, backends, Path(args.out), parse_attributes(args.attributes),
-                      detector=args.detector, resume=args.resume, dataset=args.dataset)
+                      detector=args.detector, resume=args.resume, dataset=args.dataset,
+                      backend_options=_vlm_options(args))
     for backend, m in result["backends"].items():
         parts = [f"{k} {m[k]['accuracy']:.1%}" for k in ("gender", "race", "age_group", "age_group5", "emotion")
                  if k in m]
         if "age" in m:  # after gender and race
             parts.insert(sum(k in m for k in ("gender", "race")), f"age MAE {m['age']['mae']:.2f}")
         print(f"{backend}: n={m['n']} " + ", ".join(parts))
+        if m.get("usage"):
+            print(f"{backend}: {_describe_usage(m['usage'])}")
     print(f"wrote {Path(args.out) / 'predictions.jsonl'} and {Path(args.out) / 'metrics.json'}")
     return EXIT_OK
 
@@ -256,8 +263,101 @@ def _target(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+
+def _finetune(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .vlm.finetune import FinetuneConfig, finetune
+
+    fields = {f.name for f in dataclasses.fields(FinetuneConfig)}
+    cfg = FinetuneConfig(**{k: v for k, v in vars(args).items() if k in fields and v is not None})
+    report = finetune(cfg, on_step=None if args.quiet else lambda r: print(
+        "step {step}: loss {loss:.4f}".format(**r) + (" | val loss {val_loss:.4f}, val accuracy "
+                                                       "{val_accuracy:.1%}".format(**r) if "val_loss" in r else ""),
+        file=sys.stderr, flush=True))
+    print(f"wrote {', '.join(report['saved'].values())}; use: --backend {report['backend']} "
+          f"--attributes {cfg.attribute} --vlm-labels {report['vlm_labels']}")
+    return EXIT_OK
+
+
+def _add_finetune_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("finetune", help="fine-tune PaliGemma on one attribute (the FaceScanPaliGemma "
+                       "recipe; needs facescan[vlm] and, for the real 3B model, a GPU)")
+    p.add_argument("--dataset", required=True, help="KIND:PATH, KIND: utkface or fer2013")
+    p.add_argument("--attribute", required=True, choices=["gender", "age", "race", "emotion"])
+    p.add_argument("--out", required=True, help="output folder (adapter/, merged/ or model/, checkpoints/)")
+    p.add_argument("--base", help="base checkpoint: folder or cached hub id (default google/paligemma-3b-pt-224)")
+    p.add_argument("--labels", help="label set (default: the data set's; age: age5)")
+    p.add_argument("--split", help="training split (default train)")
+    p.add_argument("--val-split", help="validation split (default val; fer2013: test)")
+    p.add_argument("--method", choices=["lora", "full"], help="LoRA (default) or the whole language model")
+    p.add_argument("--lora-r", type=int, help="LoRA rank (default 8)")
+    p.add_argument("--lora-alpha", type=int, help="LoRA alpha (default 16)")
+    p.add_argument("--device", help="auto (default), cpu, cuda, cuda:1")
+    p.add_argument("--dtype", help="auto (bfloat16 on GPU, float32 on CPU), float32, bfloat16")
+    p.add_argument("--gradient-checkpointing", action="store_true", default=None,
+                   help="recompute activations: less memory, ~30%% slower")
+    p.add_argument("--batch-size", type=int, help="images per micro-batch (default 4)")
+    p.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step (default 4)")
+    p.add_argument("--lr", type=float, help="learning rate (default 2e-5, the paper's)")
+    p.add_argument("--warmup-steps", type=int, help="linear warm-up steps (default 0)")
+    p.add_argument("--epochs", type=float, help="passes over the training split (default 1)")
+    p.add_argument("--max-steps", type=int, help="optimizer steps (overrides --epochs)")
+    p.add_argument("--val-every", type=int, help="validate every N optimizer steps (default 100)")
+    p.add_argument("--val-samples", type=int, help="validation samples (default 64)")
+    p.add_argument("--save-every", type=int, help="checkpoint every N steps (default: --val-every)")
+    p.add_argument("--resume", action="store_true", default=None, help="continue from the last checkpoint")
+    p.add_argument("--merge", action="store_true", default=None, help="also write the LoRA-merged model")
+    p.add_argument("--limit", type=int, help="train on N random samples only")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--prompts", metavar="FILE", help="JSON prompt file (default: the paper's prompts)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no per-step lines")
+    p.set_defaults(func=_finetune)
+
+
+def _vlm_options(args: argparse.Namespace) -> dict[str, object]:
+    """The vision-language backend options given on the command line (None: not given)."""
+    return {"mode": args.answer, "prompts": args.prompts, "labels": args.vlm_labels,
+            "device": args.device, "dtype": args.dtype, "processor": args.processor,
+            "max_new_tokens": args.max_new_tokens, "api_base": args.api_base,
+            "timeout": args.api_timeout, "retries": args.api_retries,
+            "concurrency": args.api_concurrency, "cache_dir": args.api_cache,
+            "cache": False if args.no_api_cache else None}
+
+
+def _describe_usage(usage: dict) -> str:
+    cost = "cost unknown" if usage.get("cost_usd") is None else f"~${usage['cost_usd']:.4f}"
+    return (f"{usage['requests']} requests ({usage['cached']} answers from the cache, "
+            f"{usage['retries']} retries), {usage['prompt_tokens']} prompt + "
+            f"{usage['completion_tokens']} completion tokens, {cost}")
+
+
+def _add_vlm_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("vision-language backends (--backend paligemma:PATH, gpt-4o, ...)")
+    g.add_argument("--answer", choices=["generate", "closed"],
+                   help="generate: free text mapped onto the label set, as in the paper (default); "
+                   "closed: local models score each label, APIs answer from an enum")
+    g.add_argument("--prompts", metavar="FILE", help="JSON prompt file (default: the paper's prompts)")
+    g.add_argument("--vlm-labels", metavar="A=SET,...", help="label sets, e.g. race=utk5,age=age9 "
+                   "(default: race=fairface7, age=age5, emotion=emotion8, as in the paper)")
+    g.add_argument("--device", help="local models: auto (default), cpu, cuda, cuda:1, mps")
+    g.add_argument("--dtype", help="local models: auto (bfloat16 on GPU, float32 on CPU), float32, "
+                   "bfloat16, float16")
+    g.add_argument("--processor", help="processor source for checkpoints that ship none "
+                   "(default for paligemma: google/paligemma-3b-pt-224)")
+    g.add_argument("--max-new-tokens", type=int, help="local models: answer length limit (default 20)")
+    g.add_argument("--api-base", metavar="URL", help="OpenAI-compatible or Gemini endpoint "
+                   "(default: $OPENAI_BASE_URL, the config file, then the provider's)")
+    g.add_argument("--api-timeout", type=float, help="seconds per request (default 60)")
+    g.add_argument("--api-retries", type=int, help="retries on 429/5xx/timeouts (default 5)")
+    g.add_argument("--api-concurrency", type=int, help="requests in flight at once (default 4)")
+    g.add_argument("--api-cache", metavar="DIR", help="response cache (default ~/.cache/facescan/api)")
+    g.add_argument("--no-api-cache", action="store_true", help="neither read nor write the cache")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .pipeline import ATTRIBUTES, BACKENDS, DEFAULT_BACKEND
+    from .vlm import NAMES as VLM_NAMES
 
     parser = argparse.ArgumentParser(prog="facescan", description="Find faces and tell their "
                                      "gender, age, race and emotion, offline.")
@@ -272,8 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--annotate", metavar="DIR", help="also save each image with boxes and labels")
     p.add_argument("--attributes", default=",".join(ATTRIBUTES),
                    help=f"comma-separated subset of {','.join(ATTRIBUTES)} (default: all)")
-    p.add_argument("--backend", default=DEFAULT_BACKEND, choices=sorted(BACKENDS),
-                   help="which attribute models to use")
+    p.add_argument("--backend", default=DEFAULT_BACKEND, metavar="NAME",
+                   help=f"which attribute models to use: {', '.join(sorted(BACKENDS))}, or a "
+                   f"vision-language backend ({', '.join(VLM_NAMES)}; NAME:ARG, see README)")
     p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
                    help="'none' treats each whole image as one face (pre-cropped chips)")
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
@@ -281,6 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="label an attribute 'uncertain' when its top probability is below P")
     p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    _add_vlm_options(p)
     p.set_defaults(func=_analyze)
 
     p = sub.add_parser("eval", help="evaluate backends on a labelled data set")
@@ -298,6 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="evaluate a fixed random subset of N samples")
     p.add_argument("--seed", type=int, default=0, help="seed of the --limit subset")
     p.add_argument("--resume", action="store_true", help="keep predictions already in --out")
+    _add_vlm_options(p)
     p.set_defaults(func=_eval)
 
     p = sub.add_parser("target", help="find the person a description means and report their attributes")
@@ -333,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the JSON report here")
     p.set_defaults(func=_train)
+    _add_finetune_parser(sub)
     return parser
 
 

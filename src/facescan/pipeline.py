@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
 from .align import crop_face
-from .attributes import OnnxAttributeModel
+from .attributes import AttributeBackend, OnnxAttributeModel
 from .detect import Detection, Detector, make_detector
 from .errors import ConfigError, FacescanError
 from .io import DEFAULT_MAX_PIXELS, ImageInput, load_image
@@ -55,17 +56,26 @@ class Analyzer:
     score 0 (for data sets of face chips, where every image holds exactly one face). With
     ``abstain_below=p``, a prediction whose top probability is under ``p`` gets the label
     ``"uncertain"`` (its score and distribution are kept).
+
+    ``backend`` is one of :data:`BACKENDS` or a vision-language backend name such as
+    ``"paligemma:PATH"`` or ``"gpt-4o"`` (see :mod:`facescan.vlm`), configured by
+    ``backend_options`` (the fields of :class:`facescan.vlm.VLMOptions`).
     """
 
     def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
                  detector: str | Detector = "yunet", min_score: float = 0.0,
                  max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False,
-                 abstain_below: float = 0.0) -> None:
+                 abstain_below: float = 0.0, backend_options: Mapping[str, Any] | None = None) -> None:
+        from .vlm import NAMES as VLM_NAMES
+        from .vlm import is_vlm_backend, make_backend
+
         self.attributes = parse_attributes(attributes)
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)}")
+        if backend not in BACKENDS and not is_vlm_backend(backend):
+            raise ConfigError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)} "
+                              f"or a vision-language backend ({', '.join(VLM_NAMES)}, NAME:ARG)")
         self.backend = backend
-        provided = BACKENDS[backend]
+        vlm = make_backend(backend, self.attributes, backend_options) if is_vlm_backend(backend) else None
+        provided: Mapping[str, str] = BACKENDS[backend] if vlm is None else {a: backend for a in vlm.provides}
         missing = [a for a in self.attributes if a not in provided]
         if missing:
             log.warning("backend %r does not provide %s: left out", backend, ", ".join(missing))
@@ -80,7 +90,18 @@ class Analyzer:
             raise ConfigError(f"abstain_below must be a probability in [0, 1], got {abstain_below}")
         self.abstain_below = abstain_below
         names = dict.fromkeys(provided[a] for a in self.attributes)
-        self.models = [OnnxAttributeModel(get_spec(n)) for n in names]
+        # each model and the attributes it fills
+        self.models: list[AttributeBackend] = [vlm] if vlm is not None else \
+            [OnnxAttributeModel(get_spec(n)) for n in names]
+        self._wanted = [tuple(a for a in self.attributes if provided[a] == n) for n in names]
+
+    def usage(self) -> dict[str, Any]:
+        """Requests, tokens and cost of API backends so far (empty for local models)."""
+        for model in self.models:
+            report = getattr(model, "usage", None)
+            if callable(report) and report():
+                return dict(report())
+        return {}
 
     def analyze(self, image: ImageInput) -> list[Face]:
         """Faces of one image (path, bytes, PIL image or RGB array), left to right."""
@@ -128,11 +149,9 @@ class Analyzer:
                     dets.append(Detection((0.0, 0.0, float(img.shape[1]), float(img.shape[0])), 0.0, None))
         flat = [(i, d) for i, dets in enumerate(detections) for d in dets]
         attrs: list[dict[str, Prediction]] = [{} for _ in flat]
-        for model in self.models:
-            spec = model.spec
-            crops = np.stack([crop_face(images[i], d.bbox, d.landmarks, spec.crop, spec.input_size)
+        for model, wanted in zip(self.models, self._wanted):
+            crops = np.stack([crop_face(images[i], d.bbox, d.landmarks, model.crop, model.input_size)
                               for i, d in flat]) if flat else np.zeros((0, 1, 1, 3), np.uint8)
-            wanted = tuple(a for a in self.attributes if BACKENDS[self.backend][a] == spec.name)
             for target, preds in zip(attrs, model.predict(crops, wanted)):
                 target.update(preds)
         out: list[list[Face]] = [[] for _ in images]

@@ -21,6 +21,11 @@ class Prediction:
     For ``age``, ``label`` is the FairFace 9-group, ``years`` the estimated age and ``group5``
     the paper's 5-group. ``label`` is ``"uncertain"`` when the caller asked to abstain below a
     confidence and the top probability was lower.
+
+    Vision-language backends also keep the model's ``raw`` answer and the ``prompt_version``
+    it answered; an answer that maps onto no label of the set has ``unparsed=True``, label
+    ``"unparsed"``, score 0 and empty ``probs`` (never a guessed label). Free-text answers
+    carry no probabilities: their ``probs`` are empty and their score is 1.
     """
 
     label: str
@@ -28,6 +33,9 @@ class Prediction:
     probs: dict[str, float]
     years: float | None = None
     group5: str | None = None
+    raw: str | None = None
+    unparsed: bool = False
+    prompt_version: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"label": self.label}
@@ -37,6 +45,12 @@ class Prediction:
             out["group5"] = self.group5
         out["score"] = round(self.score, 4)
         out["probs"] = {k: round(v, 4) for k, v in self.probs.items()}
+        if self.raw is not None:
+            out["raw"] = self.raw
+        if self.unparsed:
+            out["unparsed"] = True
+        if self.prompt_version is not None:
+            out["prompt_version"] = self.prompt_version
         return out
 
 

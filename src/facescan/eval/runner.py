@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,19 +61,22 @@ def _record(sample: Sample, backend: str, result: Any, latency_ms: float, batch:
 
 
 def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tuple[str, str], dict],
-            attributes: Sequence[str], detector: str = "yunet") -> list[dict[str, Any]]:
+            attributes: Sequence[str], detector: str = "yunet",
+            backend_options: Mapping[str, Any] | None = None,
+            usage: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Predictions of ``backend`` for every sample: those in ``done`` are reused, the others are
     made in batches of 16 and appended to ``path`` (and to ``done``) batch by batch.
 
     ``latency_ms`` of a record is its batch's wall time (loading, detection, every model)
-    divided by the batch size.
+    divided by the batch size. API backends' requests, tokens and cost go into ``usage``.
     """
     from ..pipeline import Analyzer
 
     todo = [s for s in samples if (backend, s.id) not in done]
     log.info("%s: %d samples, %d already done", backend, len(samples), len(samples) - len(todo))
     if todo:
-        analyzer = Analyzer(attributes, backend=backend, detector=detector, whole_image_fallback=True)
+        analyzer = Analyzer(attributes, backend=backend, detector=detector, whole_image_fallback=True,
+                            backend_options=backend_options)
         with open(path, "a", encoding="utf-8") as fp:
             for i in range(0, len(todo), BATCH):
                 chunk = todo[i:i + BATCH]
@@ -85,12 +88,14 @@ def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tupl
                     fp.write(json.dumps(rec) + "\n")
                     done[(backend, sample.id)] = rec
                 fp.flush()
+        if usage is not None:
+            usage.update(analyzer.usage())
     return [done[(backend, s.id)] for s in samples]
 
 
 def evaluate(samples: Dataset | Sequence[Sample], backends: Sequence[str], out_dir: Path,
              attributes: Sequence[str], detector: str = "yunet", resume: bool = False,
-             dataset: str = "") -> dict[str, Any]:
+             dataset: str = "", backend_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Predict with each backend, then write and return ``metrics.json``.
 
     The top-level attribute keys are the first backend's; ``backends`` holds every backend's.
@@ -105,8 +110,11 @@ def evaluate(samples: Dataset | Sequence[Sample], backends: Sequence[str], out_d
     path.write_text("".join(json.dumps(r) + "\n" for r in done.values()), encoding="utf-8")
     by_backend = {}
     for backend in backends:
-        records = predict(samples, backend, path, done, attributes, detector)
+        usage: dict[str, Any] = {}
+        records = predict(samples, backend, path, done, attributes, detector, backend_options, usage)
         by_backend[backend] = compute_metrics(records, label_sets)
+        if usage:
+            by_backend[backend]["usage"] = usage
     result = {"dataset": dataset, "dataset_info": {**info, "n": len(samples)}, "n_samples": len(samples),
               "detector": detector, "attributes": list(attributes),
               **by_backend[backends[0]], "backend": backends[0], "backends": by_backend}

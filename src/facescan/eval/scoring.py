@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..labels import AGE5, AGE9, AGE9_TO_AGE5, label_set_of
+from ..labels import AGE5, AGE9, AGE9_TO_AGE5, LABEL_SETS, label_set_of
 from . import metrics as M
 from .mapping import Scoring, plan
 
@@ -45,9 +45,15 @@ def _sensitive(rec: dict[str, Any], name: str) -> str | None:
 
 def _plan(attr: str, recs: list[dict[str, Any]], label_sets: dict[str, str]) -> Scoring | None:
     source = SCORED[attr][0]
+    truth_set = label_sets.get(SCORED[attr][2]) or DEFAULT_SETS.get(attr)
     declared = next((r["prediction"][source]["probs"] for r in recs
                      if r["prediction"].get(source, {}).get("probs")), None)
-    truth_set = label_sets.get(SCORED[attr][2]) or DEFAULT_SETS.get(attr)
+    if declared is None:  # free-text answers (VLMs) carry no distribution: the labels they gave
+        given = {r["prediction"][source]["label"] for r in recs
+                 if source in r["prediction"] and not r["prediction"][source].get("unparsed")}
+        declared = dict.fromkeys(sorted(given)) or None
+        if declared is None and truth_set is not None and any(source in r["prediction"] for r in recs):
+            declared = dict.fromkeys(LABEL_SETS[truth_set])  # every answer unparsed: all wrong
     if declared is None or truth_set is None:
         return None
     if attr == "age_group5":  # predicted as the age's group5 field (or mapped from its 9 groups)
@@ -62,7 +68,7 @@ def _rates(recs: list[dict[str, Any]]) -> dict[str, Any]:
         "n": len(recs),
         "error_rate": sum(r.get("error") is not None for r in recs) / n,
         "failed_rate": sum(r.get("error") is not None or not r["prediction"] for r in recs) / n,
-        "unparsed_rate": sum(bool(r.get("unparsed")) for r in recs) / n,
+        "unparsed_rate": sum(any(p.get("unparsed") for p in r["prediction"].values()) for r in recs) / n,
         "no_face_rate": sum(not r.get("face_found") for r in recs) / n,
     }
     if len(lat):
@@ -84,6 +90,10 @@ def _classify(attr: str, recs: list[dict[str, Any]], scoring: Scoring) -> tuple[
     res = M.classification([t for _, t, _ in kept], [p for _, _, p in kept], scoring.labels)
     res.update(scoring.info(), excluded=excluded)
     source = SCORED[attr][0]
+    answered = [r["prediction"][source] for r, _, _ in kept if source in r["prediction"]]
+    if any("raw" in p for p in answered):  # a VLM: answers that map onto no label count as wrong
+        res["unparsed"] = sum(bool(p.get("unparsed")) for p in answered)
+        res["unparsed_rate"] = res["unparsed"] / max(1, len(kept))
     if attr in CALIBRATED:
         conf = [(r["prediction"][source]["score"], p == t) for r, t, p in kept if source in r["prediction"]]
         res["ece"] = M.expected_calibration_error([c for c, _ in conf], [h for _, h in conf])
@@ -108,8 +118,8 @@ def compute_metrics(records: Iterable[dict[str, Any]], label_sets: dict[str, str
         if attr == "race4" and sets.get("race") not in ("utk5", "fairface7"):
             continue
         scoring = _plan(attr, scored, sets)
-        if not scored or scoring is None:
-            continue
+        if not scored or scoring is None or (attr == "age_group" and scoring.pred_set != "age9"):
+            continue  # (a backend answering in the 5 age groups has no 9-group score)
         out[attr], kept_by_attr[attr] = _classify(attr, scored, scoring)
         mappings[attr] = scoring.description
     truths = {k for r in recs for k in r["truth"]}

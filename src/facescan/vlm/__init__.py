@@ -1,0 +1,131 @@
+"""Vision-language backends, registered by name (``--backend NAME[:ARG]``).
+
+=========================  ===================================================  =========
+name                       ARG                                                  extra
+=========================  ===================================================  =========
+``paligemma[:SRC]``        checkpoint folder, cached hub id, adapter folder,    ``vlm``
+                           or ``race=SRC;gender=SRC;...`` (one per attribute)
+``facescan-paligemma``     the four published FaceScanPaliGemma models          ``vlm``
+``[:DIR]``                 (hub cache), or DIR holding FaceScanPaliGemma_Race...
+``florence-2[:SRC]``       as paligemma                                         ``vlm``
+``llava[:SRC]``            as paligemma (LLaVA 1.5 and LLaVA-NeXT)              ``vlm``
+``gpt-4o[:MODEL]``         model name on an OpenAI-compatible endpoint          ``api``
+``gemini[:MODEL]``         Gemini model name                                    ``api``
+=========================  ===================================================  =========
+
+Importing this package imports nothing heavy; each backend imports its libraries on use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError
+
+LOCAL_FAMILIES = {"paligemma": "google/paligemma-3b-mix-224",
+                  "florence-2": "florence-community/Florence-2-large",
+                  "llava": "llava-hf/llava-v1.6-mistral-7b-hf"}
+API_FAMILIES = {"gpt-4o": "gpt-4o", "openai": "gpt-4o", "gemini": "gemini-2.5-flash"}
+FACESCAN_PALIGEMMA = {a: f"NYUAD-ComNets/FaceScanPaliGemma_{a.capitalize()}"
+                      for a in ("race", "gender", "age", "emotion")}
+NAMES = (*LOCAL_FAMILIES, "facescan-paligemma", *API_FAMILIES)
+
+
+@dataclass(frozen=True)
+class VLMOptions:
+    """Options of the vision-language backends (CLI: ``facescan analyze --help``)."""
+
+    mode: str = "generate"            # generate (paper-faithful) | closed (label set only)
+    prompts: str | None = None        # JSON prompt file; default: the paper's prompts
+    labels: str | None = None         # e.g. "race=utk5,age=age9"; default: the paper's sets
+    device: str = "auto"
+    dtype: str = "auto"
+    processor: str | None = None      # processor for checkpoints that ship none
+    max_new_tokens: int = 20
+    api_base: str | None = None       # OpenAI-compatible / Gemini endpoint
+    timeout: float = 60.0
+    retries: int = 5
+    concurrency: int = 4
+    cache_dir: str | None = None      # API response cache; default ~/.cache/facescan/api
+    cache: bool = True
+    config: str | None = None         # key file; default ~/.config/facescan/config.toml
+
+    @classmethod
+    def from_mapping(cls, options: Mapping[str, Any] | None) -> VLMOptions:
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        known = {f.name for f in dataclasses.fields(cls)}
+        bad = sorted(set(options) - known)
+        if bad:
+            raise ConfigError(f"unknown backend option(s) {bad}; known: {', '.join(sorted(known))}")
+        return cls(**options)
+
+
+def is_vlm_backend(name: str) -> bool:
+    return name.partition(":")[0].lower() in NAMES
+
+
+def _sources(family: str, arg: str) -> dict[str, str] | str:
+    """One source for every attribute, or attribute -> source."""
+    if family == "facescan-paligemma":
+        if not arg:
+            return dict(FACESCAN_PALIGEMMA)
+        return {a: str(Path(arg) / hub.split("/")[1]) for a, hub in FACESCAN_PALIGEMMA.items()}
+    if "=" not in arg:
+        return arg or LOCAL_FAMILIES[family]
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in arg.split(";"))):
+        attr, _, src = part.partition("=")
+        attr = attr.strip().lower()
+        if attr not in FACESCAN_PALIGEMMA or not src.strip():
+            raise ConfigError(f"backend {family}:{arg}: expected ATTRIBUTE=SOURCE;... with "
+                              f"attributes {', '.join(FACESCAN_PALIGEMMA)}")
+        mapping[attr] = src.strip()
+    return mapping
+
+
+def make_backend(name: str, attributes: Sequence[str], options: Mapping[str, Any] | VLMOptions | None = None):
+    """Build the named backend for ``attributes`` (those it cannot give are left out)."""
+    from .backend import VLMBackend
+    from .prompts import load_prompts, parse_label_sets
+
+    opts = options if isinstance(options, VLMOptions) else VLMOptions.from_mapping(options)
+    family, _, arg = name.partition(":")
+    family = family.lower()
+    if family not in NAMES:
+        raise ConfigError(f"unknown VLM backend {name!r}; choose one of {', '.join(NAMES)}")
+    prompts = load_prompts(opts.prompts)
+    label_sets = parse_label_sets(opts.labels)
+    engines: dict[str, Any] = {}
+    if family in API_FAMILIES:
+        model = arg or API_FAMILIES[family]
+        if family == "gemini":
+            from .gemini import GeminiEngine
+
+            engine: Any = GeminiEngine(model, opts, prompts.version)
+        else:
+            from .openai_api import OpenAIEngine
+
+            engine = OpenAIEngine(model, opts, prompts.version)
+        engines = {a: engine for a in attributes}
+    else:
+        from .hf import load_model
+
+        hf_family = "paligemma" if family == "facescan-paligemma" else family
+        sources = _sources(family, arg)
+        wanted = {a: (sources if isinstance(sources, str) else sources.get(a)) for a in attributes}
+        loaded: dict[str, Any] = {}
+        for attr, src in wanted.items():
+            if src is None:
+                continue
+            if src not in loaded:
+                loaded[src] = load_model(src, hf_family, opts.device, opts.dtype, opts.processor)
+                loaded[src].max_new_tokens = opts.max_new_tokens
+            engines[attr] = loaded[src]
+    return VLMBackend(engines, label_sets, prompts, opts.mode)
+
+
+__all__ = ["NAMES", "VLMOptions", "is_vlm_backend", "make_backend"]
