@@ -24,6 +24,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 from pipelines import PIPELINES
+
 from facescan.labels import age_group5, age_group9
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -47,8 +47,8 @@ def tables(rows: list[dict]) -> str:
             continue
         ours = next((r for r in speed if r["pipeline"] == "facescan"), None)
         out += ["", f"### Speed: {title}", "",
-                "| pipeline | faces found | faces/s (batch) | images/s (batch) | p50 ms/image | "
-                "p95 ms/image | peak RSS MB | facescan faces/s ÷ this |", "|---|---|---|---|---|---|---|---|"]
+                ("| pipeline | faces found | faces/s (batch) | images/s (batch) | p50 ms/image | "
+                 "p95 ms/image | peak RSS MB | facescan faces/s ÷ this |"), "|---|---|---|---|---|---|---|---|"]
         for r in speed:
             ratio = f"{ours['faces_per_s'] / r['faces_per_s']:.2f}x" if ours and r["faces_per_s"] else "-"
             found = f"{r['faces']}/{r.get('true_faces', r['images'])}"
@@ -60,9 +60,9 @@ def tables(rows: list[dict]) -> str:
 def group_tables(metrics: dict) -> str:
     """Per-group accuracy from a `facescan eval` metrics.json (UTKFace test split)."""
     out = ["", "### Per group: UTKFace `test` split, from `facescan eval` (fairness)", "",
-           "| backend | gender acc. by race: white / black / asian / indian / others (max gap) | "
-           "female recall | male recall | gender acc., ages 0-9 | race acc. female / male | "
-           "age MAE 0-2 / 3-9 / 70+ |", "|---|---|---|---|---|---|---|"]
+           ("| backend | gender acc. by race: white / black / asian / indian / others (max gap) | "
+            "female recall | male recall | gender acc., ages 0-9 | race acc. female / male | "
+            "age MAE 0-2 / 3-9 / 70+ |"), "|---|---|---|---|---|---|---|"]
     for name, m in metrics["backends"].items():
         if "gender" not in m:
             continue
@@ -144,8 +144,9 @@ def main() -> None:
         groups += "\n" + class_tables(fer, "emotion", "emotion, FER2013 PublicTest")
     if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
         groups = target_table(utk, fer) + "\n" + groups
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
-                if line.startswith("model name")), platform.processor())
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+               platform.processor())
     header = (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), "
               f"Python {platform.python_version()}, by `bash benchmarks/run.sh`.\n\n")
     body = f"{BEGIN}\n{header}{tables(rows)}\n{groups}\n{END}"

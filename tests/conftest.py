@@ -78,3 +78,9 @@ def tiny_vlms(tmp_path_factory) -> dict[str, Path]:
     return {"paligemma": build_paligemma(root / "paligemma"),
             "florence-2": build_florence2(root / "florence2"),
             "llava": build_llava(root / "llava")}
+
+
+@pytest.fixture(autouse=True)
+def _no_user_cache(tmp_path_factory, monkeypatch):
+    """API response caches and the like go to a temporary folder, never the user's home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))

@@ -56,7 +56,7 @@ def test_analyze_folder_jsonl_errors_and_annotations(folder, tmp_path, capsys):
 def test_csv_and_parquet_rows_per_face(folder, tmp_path):
     pq = pytest.importorskip("pyarrow.parquet")
     assert cli.main(["analyze", str(folder), "-q", "-o", str(tmp_path / "r.csv")]) == 1
-    rows = list(csv.DictReader(open(tmp_path / "r.csv")))
+    rows = list(csv.DictReader((tmp_path / "r.csv").read_text().splitlines()))
     assert len(rows) >= 12 and all(r["gender"] for r in rows if not r["error"])
     assert cli.main(["analyze", str(folder), "-q", "-o", str(tmp_path / "r.parquet"),
                      "--attributes", "age,gender"]) == 1

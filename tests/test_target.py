@@ -296,11 +296,12 @@ def test_gpt4o_backend_against_a_local_server(group_photo, analyzer, monkeypatch
 def test_openai_backend_http_errors_and_missing_key(monkeypatch):
     pytest.importorskip("openai")
     from facescan.target.openai_ask import openai_ask
+    from facescan.vlm import VLMOptions
 
     server = _Server({}, status=500)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     try:
-        ask = openai_ask("gpt-4o", api_base=server.url, max_retries=0)
+        ask = openai_ask("gpt-4o", VLMOptions(api_base=server.url, retries=0, cache=False))
         with pytest.raises(BackendError, match="HTTP 500"):
             ask(np.zeros((20, 20, 3), np.uint8), "which?", answer_schema(1))
     finally:

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from werkzeug import Response
 
-from facescan import ModelError, cli
+from facescan import cli
+from facescan.errors import BackendError
 from facescan.vlm import VLMOptions, make_backend
 from facescan.vlm.openai_api import OpenAIEngine, ask_json
 
@@ -87,7 +88,7 @@ def test_500_is_retried_with_backoff_then_fails_clearly(httpserver, env):
     engine = OpenAIEngine("gpt-4o", VLMOptions(**options(httpserver, env, retries=2)))
     sleeps = []
     engine.retrier.sleep = sleeps.append
-    with pytest.raises(ModelError, match=r"HTTP 500.*after 3 tries"):
+    with pytest.raises(BackendError, match=r"HTTP 500.*after 3 tries"):
         engine.request(CROP, "q?")
     assert sleeps == [0.5, 1.0] and len(httpserver.log) == 3
 
@@ -95,7 +96,7 @@ def test_500_is_retried_with_backoff_then_fails_clearly(httpserver, env):
 def test_400_is_not_retried(httpserver, env):
     httpserver.expect_request(CHAT).respond_with_json({"error": {"message": f"bad key {KEY}"}}, status=401)
     engine = OpenAIEngine("gpt-4o", VLMOptions(**options(httpserver, env)))
-    with pytest.raises(ModelError, match="HTTP 401") as info:
+    with pytest.raises(BackendError, match="HTTP 401") as info:
         engine.request(CROP, "q?")
     assert KEY not in str(info.value) and len(httpserver.log) == 1
 
@@ -107,7 +108,7 @@ def test_timeout_gives_a_model_error(httpserver, env):
 
     httpserver.expect_request(CHAT).respond_with_handler(slow)
     engine = OpenAIEngine("gpt-4o", VLMOptions(**options(httpserver, env, timeout=0.2, retries=0)))
-    with pytest.raises(ModelError, match="timed out"):
+    with pytest.raises(BackendError, match="timed out"):
         engine.request(CROP, "q?")
     deadline = time.monotonic() + 5  # let the slow handler finish before the next test
     while not httpserver.log and time.monotonic() < deadline:
@@ -163,7 +164,7 @@ def test_ask_json_returns_validated_objects(httpserver, env):
     assert ask_json(CROP, "which mark?", schema, options=opts) == {"mark": 2}
     body = httpserver.log[0][0].get_json()
     assert body["response_format"]["json_schema"]["schema"] == schema
-    with pytest.raises(ModelError, match="does not match the schema"):
+    with pytest.raises(BackendError, match="does not match the schema"):
         ask_json(CROP, "which mark, again?", schema, options=opts)
 
 

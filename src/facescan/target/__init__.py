@@ -59,9 +59,11 @@ def find_person(image: ImageInput, description: str, backend: str = "local",
     if not isinstance(description, str):
         raise ConfigError(f"description must be a string, got {type(description).__name__}")
     if backend != "local" and ask is None:
+        from ..vlm import VLMOptions
+        from .marks import PROMPT_VERSION
         from .openai_ask import openai_ask
 
-        ask = openai_ask(_vlm_model(backend), api_base=api_base)
+        ask = openai_ask(_vlm_model(backend), VLMOptions(api_base=api_base), PROMPT_VERSION)
     rgb = load_image(image)
     analyzer = analyzer if analyzer is not None else Analyzer()
     faces = analyzer.analyze(rgb)

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ConfigError, ModelError, require
+from ..errors import BackendError, ConfigError, require
 from . import VLMOptions
 from .parse import schema_errors
 from .remote import APIEngine, provider_settings, secret
@@ -90,11 +90,11 @@ class OpenAIEngine(APIEngine):
         try:
             value = json.loads(text or "")
         except ValueError as exc:
-            raise ModelError(f"{self.model} at {self.endpoint}: the answer is not JSON: "
+            raise BackendError(f"{self.model} at {self.endpoint}: the answer is not JSON: "
                              f"{(text or '')[:200]!r}") from exc
         errors = schema_errors(value, schema)
         if errors or not isinstance(value, dict):
-            raise ModelError(f"{self.model} at {self.endpoint}: the answer does not match the "
+            raise BackendError(f"{self.model} at {self.endpoint}: the answer does not match the "
                              f"schema: {'; '.join(errors) or 'not an object'}")
         return value
 
@@ -104,7 +104,7 @@ def ask_json(image: np.ndarray, prompt: str, schema: dict[str, Any], model: str 
     """One RGB image + prompt + JSON schema -> the model's validated JSON object.
 
     Pass ``engine`` (an :class:`OpenAIEngine`) to share one client, cache and usage account
-    across calls; else one is made from ``model`` and ``options``. Raises :class:`ModelError`
+    across calls; else one is made from ``model`` and ``options``. Raises :class:`BackendError`
     when the endpoint fails after retries or the answer does not match the schema.
     """
     engine = engine or OpenAIEngine(model, options or VLMOptions())

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..errors import ConfigError, ModelError
+from ..errors import BackendError, ConfigError
 from .backend import Answer, Usage
 
 log = logging.getLogger(__name__)
@@ -192,7 +192,7 @@ class Retrier:
                     raise
                 if not failure.retryable or attempt == self.retries:
                     tries = f" after {attempt + 1} tries" if attempt else ""
-                    raise ModelError(f"{what}: {failure.reason}{tries}") from exc
+                    raise BackendError(f"{what}: {failure.reason}{tries}") from exc
                 delay = min(self.max_delay, self.base_delay * 2 ** attempt)
                 if failure.wait is not None:
                     delay = min(MAX_RETRY_AFTER, max(delay, failure.wait))
