@@ -174,7 +174,9 @@ def finetune(cfg: FinetuneConfig, on_step: Callable[[dict[str, Any]], None] | No
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
         step, history = state["step"], state["history"]
-        torch.set_rng_state(state["rng"])
+        torch.set_rng_state(state["rng"].cpu())  # map_location moved it to the model's device
+        if state.get("cuda_rng") is not None and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
         log.info("resumed from %s (step %d)", last, step)
 
     def batches(position: int):
@@ -234,7 +236,8 @@ def finetune(cfg: FinetuneConfig, on_step: Callable[[dict[str, Any]], None] | No
             folder.mkdir(parents=True, exist_ok=True)
             torch.save({"trainable": {n: p.detach() for n, p in model.named_parameters() if p.requires_grad},
                         "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                        "step": step, "history": history, "rng": torch.get_rng_state()},
+                        "step": step, "history": history, "rng": torch.get_rng_state(),
+                        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
                        folder / "state.pt")
             for old in _checkpoints(out)[:-cfg.keep_checkpoints]:
                 for f in old.iterdir():
