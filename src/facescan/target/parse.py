@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import vocabulary
+from ..labels import FAIRFACE7_TO_UTK5
 from .colors import CLOTHING_WORDS, HAIR_ONLY, HAIR_WORDS
 
 KINDS = ("gender", "age", "race", "emotion", "clothing_color", "hair_color", "position", "depth")
@@ -70,11 +72,7 @@ def _words(spec: str) -> dict[str, str]:
     return out
 
 
-GENDER_WORDS = _words(
-    "male: man, men, male, guy, gentleman, gent, boy, he, him, his, himself, husband, father, dad, "
-    "grandfather, grandpa, son, brother, mr, sir, lad, dude, fellow, bloke, groom, king, uncle; "
-    "female: woman, women, female, lady, girl, she, her, hers, herself, wife, mother, mom, mum, "
-    "grandmother, grandma, granny, daughter, sister, mrs, ms, miss, gal, madam, bride, queen, aunt")
+GENDER_WORDS = vocabulary.by_phrase(vocabulary.GENDER)
 # words that also say something about age (years, inclusive)
 AGE_WORDS: dict[str, tuple[int, int]] = {
     "baby": (0, 2), "infant": (0, 2), "newborn": (0, 1), "toddler": (1, 3),
@@ -89,31 +87,11 @@ AGE_WORDS: dict[str, tuple[int, int]] = {
 }
 DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
            "seventies": 70, "eighties": 80, "nineties": 90}
+# race phrase -> (FairFace-style value, the UTKFace labels it accepts); "other" is not a race here
 RACE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    **{w: ("white", ("white",)) for w in ("white", "caucasian", "european")},
-    **{w: ("black", ("black",)) for w in ("black", "african", "african american", "afro")},
-    **{w: ("east_asian", ("asian",)) for w in ("east asian", "east_asian", "chinese", "japanese",
-                                               "korean")},
-    **{w: ("southeast_asian", ("asian",)) for w in ("southeast asian", "southeast_asian",
-                                                    "south east asian", "vietnamese", "thai",
-                                                    "filipino", "filipina", "indonesian")},
-    "asian": ("asian", ("asian",)),
-    **{w: ("indian", ("indian",)) for w in ("indian", "south asian", "pakistani", "bangladeshi",
-                                            "sri lankan")},
-    **{w: ("latino_hispanic", ("others",)) for w in ("latino", "latina", "hispanic", "latinx",
-                                                     "latino_hispanic")},
-    **{w: ("middle_eastern", ("others",)) for w in ("middle eastern", "middle_eastern", "arab",
-                                                    "arabic", "persian")},
-}
-EMOTION_WORDS = _words(
-    "happy: happy, smiling, smile, smiles, grinning, grin, cheerful, joyful, laughing, glad, joy, "
-    "beaming, happiness; "
-    "sad: sad, unhappy, crying, tearful, sorrowful, gloomy, miserable, sadness, depressed, frowning; "
-    "angry: angry, mad, furious, annoyed, irritated, anger, enraged, scowling, grumpy; "
-    "surprise: surprised, shocked, astonished, amazed, surprise, startled; "
-    "fear: scared, afraid, frightened, fearful, terrified, fear, anxious, nervous, worried; "
-    "disgust: disgusted, disgust, revolted, grossed out; "
-    "neutral: neutral, expressionless, serious, calm, blank, straight faced, poker faced")
+    phrase: (concept, (FAIRFACE7_TO_UTK5.get(concept, concept),))
+    for phrase, concept in vocabulary.by_phrase(vocabulary.RACE, skip=("others",)).items()}
+EMOTION_WORDS = vocabulary.by_phrase(vocabulary.EMOTION, skip=("contempt",))
 UNSUPPORTED = {"contempt", "contemptuous", "smirking", "smirk", "bald", "beard", "bearded",
                "moustache", "mustache", "glasses", "sunglasses", "spectacles", "hat", "cap",
                "tall", "short", "fat", "thin", "slim", "sitting", "standing", "holding", "tie",
@@ -152,7 +130,7 @@ def _normalise(text: str) -> list[str]:
     text = re.sub(r"'s\b", "", text)
     text = re.sub(r"(\d+)\s*\+", r"\1 plus", text)
     text = re.sub(r"\b(\d+)'?s\b", r"\1s", text)  # 30's -> 30s
-    text = re.sub(r"[^a-z0-9~/_ ]+", " ", text.replace("-", " "))
+    text = re.sub(r"[^a-z0-9~/ ]+", " ", text.replace("-", " ").replace("_", " "))
     return text.split()
 
 

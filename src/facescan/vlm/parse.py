@@ -20,38 +20,11 @@ import math
 import re
 from dataclasses import dataclass
 
+from .. import vocabulary
 from ..labels import AGE5, AGE5_START, AGE9, AGE9_START, FAIRFACE7_TO_UTK5
 
-# concept -> phrases (lower case, words separated by single spaces); longest phrases win
-_GENDER = {
-    "male": ("male", "males", "man", "men", "boy", "boys", "gentleman", "guy", "masculine", "he"),
-    "female": ("female", "females", "woman", "women", "girl", "girls", "lady", "ladies",
-               "feminine", "she"),
-}
-_RACE = {
-    "white": ("white", "whites", "caucasian", "caucasians", "european"),
-    "black": ("black", "blacks", "african", "african american", "afro american"),
-    "latino_hispanic": ("latino", "latina", "latinos", "latinx", "hispanic", "hispanics",
-                        "latino hispanic", "hispanic latino"),
-    "east_asian": ("east asian", "east asians", "chinese", "japanese", "korean"),
-    "southeast_asian": ("southeast asian", "south east asian", "southeast asians", "filipino",
-                        "vietnamese", "thai", "indonesian", "malaysian"),
-    "indian": ("indian", "indians", "south asian"),
-    "middle_eastern": ("middle eastern", "middle east", "arab", "arabic", "persian"),
-    "asian": ("asian", "asians"),
-    "others": ("other", "others"),
-}
-_EMOTION = {
-    "neutral": ("neutral", "neutrality", "calm", "expressionless", "no emotion", "blank"),
-    "happy": ("happy", "happiness", "joy", "joyful", "smiling", "smile", "glad", "cheerful"),
-    "sad": ("sad", "sadness", "unhappy", "sorrow", "sorrowful", "crying"),
-    "surprise": ("surprise", "surprised", "astonished", "astonishment", "shocked", "amazed"),
-    "fear": ("fear", "afraid", "scared", "fearful", "frightened", "terrified"),
-    "disgust": ("disgust", "disgusted"),
-    "angry": ("angry", "anger", "mad", "furious", "rage", "annoyed"),
-    "contempt": ("contempt", "contemptuous", "disdain", "scorn"),
-}
-_TABLES = {"gender": _GENDER, "race": _RACE, "emotion": _EMOTION}
+# concept -> phrases; longest phrases win
+_TABLES = {"gender": vocabulary.GENDER, "race": vocabulary.RACE, "emotion": vocabulary.EMOTION}
 
 _WORD_NUMBERS = {"teens": 10, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50,
                  "sixties": 60, "seventies": 70, "eighties": 80, "nineties": 90}
