@@ -26,6 +26,9 @@ _YUNET = ModelSpec(
     card="yunet.md",
 )
 
+# the fine-tuned network's age head: 101 one-year bins (also passed through by the stacked graph)
+_FINETUNED_AGE = Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.038)
+
 _SFACE = ModelSpec(
     name="sface",
     task="embedding",
@@ -54,7 +57,7 @@ _UTK_FINETUNED = ModelSpec(
     heads=(
         Head("gender", "gender", "softmax", GENDER, temperature=0.778),
         Head("race", "race", "softmax", RACE_UTK5, temperature=0.886),
-        Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.038),
+        _FINETUNED_AGE,
     ),
     card="facescan-utkface-finetuned.md",
 )
@@ -74,7 +77,7 @@ _UTK_STACKED = ModelSpec(
     heads=(
         Head("gender", "gender", "softmax", GENDER, temperature=1.089),
         Head("race", "race", "softmax", RACE_UTK5, temperature=0.913),
-        Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.038),
+        _FINETUNED_AGE,
     ),
     card="facescan-utkface-stacked.md",
 )
