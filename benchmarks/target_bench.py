@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import random
@@ -81,6 +82,14 @@ def pct(hits: int, total: int) -> str:
     return f"{100 * hits / total:.1f}% ({total})" if total else "-"
 
 
+def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion."""
+    p = hits / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total)) / (1 + z * z / total)
+    return centre - half, centre + half
+
+
 def table(rows: list[dict], seconds: float, command: str) -> str:
     pos = [r for r in rows if r["k"] > 0]
     neg = [r for r in rows if r["k"] == 0]
@@ -93,8 +102,10 @@ def table(rows: list[dict], seconds: float, command: str) -> str:
     goal = [r["top1"] for r in pos if r["k"] in (1, 2) and 3 <= r["n"] <= 5]
     goal_acc = sum(goal) / len(goal)
     date = datetime.date.today().isoformat()
+    low, high = wilson(sum(goal), len(goal))
     goal_line = (f"**Target: >= 90% top-1 on descriptions naming 1 or 2 attributes that make the person "
-                 f"unique, groups of 3-5: measured {100 * goal_acc:.1f}% over {len(goal)} descriptions: "
+                 f"unique, groups of 3-5: measured {100 * goal_acc:.1f}% over {len(goal)} descriptions "
+                 f"(95% interval {100 * low:.1f}-{100 * high:.1f}%): "
                  f"{'met' if goal_acc >= 0.9 else 'NOT met'}.**")
     out = [(f"Measured {date} on {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
             f"Python {platform.python_version()}, by `{command}` ({seconds:.0f} s in all)."), "",
