@@ -198,6 +198,10 @@ def test_cli_target_finds_the_described_person(utk_test, tmp_path, capsys):
     assert cli.main(["target", str(path), "the person in the yellow shirt zzz"]) == 0
     printed = capsys.readouterr().out
     assert "zzz" in printed and ("no_match" in printed or "yellow" in printed)
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(path.read_bytes()[:200])  # a truncated JPEG: an input error, exit code 1
+    assert cli.main(["target", str(broken), "the man"]) == cli.EXIT_INPUT_ERRORS
+    assert "broken.jpg" in capsys.readouterr().err
 
 
 # --- the set-of-marks VLM backend --------------------------------------------------------------

@@ -249,12 +249,17 @@ def _print_target(path: str, record: dict) -> None:
 def _target(args: argparse.Namespace) -> int:
     import json
 
+    from .errors import ImageError
     from .pipeline import Analyzer
     from .target import find_person
 
     analyzer = Analyzer(detector=args.detector, min_score=args.min_score)
-    result = find_person(args.image, args.description, backend=args.backend, analyzer=analyzer,
-                         api_base=args.api_base)
+    try:
+        result = find_person(args.image, args.description, backend=args.backend, analyzer=analyzer,
+                             api_base=args.api_base)
+    except ImageError as exc:  # the input, not the usage, is at fault: exit code 1 as for analyze
+        print(f"facescan: error: {exc}", file=sys.stderr)
+        return EXIT_INPUT_ERRORS
     record = {"path": args.image, **result.to_dict()}
     if args.output == "-":
         print(json.dumps(record, ensure_ascii=False))
@@ -264,7 +269,6 @@ def _target(args: argparse.Namespace) -> int:
     else:
         _print_target(args.image, record)
     return EXIT_OK
-
 
 
 def _finetune(args: argparse.Namespace) -> int:
