@@ -25,10 +25,10 @@ def test_sface_float_matches_the_int8_graph():
     del raw.graph.input[:]
     raw.graph.input.extend(keep)
     x = np.ascontiguousarray(_crops(1).astype(np.float32).transpose(0, 3, 1, 2))  # its batch size is 1
-    want = stack._session(raw.SerializeToString()).run(None, {"data": x})[0]
+    want = stack.session(raw.SerializeToString()).run(None, {"data": x})[0]
     converted = stack.sface_float(path)
     assert not any(n.op_type == "DequantizeLinear" for n in converted.graph.node)
-    got = stack._session(converted.SerializeToString()).run(None, {"data": x})[0]
+    got = stack.session(converted.SerializeToString()).run(None, {"data": x})[0]
     assert got.shape == (1, 128) and np.abs(got - want).max() < 1e-4
 
 
@@ -57,7 +57,7 @@ def test_composed_graph_equals_its_parts(tmp_path):
     crops = _crops()
     parts, emb = stack.features(base.verified_path(), sface, crops, base.mean, base.scale)
     x = np.ascontiguousarray(((crops.astype(np.float32) - np.float32(base.mean)) * base.scale).transpose(0, 3, 1, 2))
-    got = dict(zip(["gender", "race", "age"], stack._session(out.read_bytes()).run(
+    got = dict(zip(["gender", "race", "age"], stack.session(out.read_bytes()).run(
         ["gender", "race", "age"], {"crops": x})))
     np.testing.assert_allclose(got["age"], parts["age"], atol=1e-5)  # age passes through
     for attr, (w, b) in heads.items():  # float16 storage of SFace's weights: small differences

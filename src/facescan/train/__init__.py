@@ -139,7 +139,7 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
             float((logits[attr].argmax(1) == truth["val"][attr]).mean()), 4))
     stack.compose(base.verified_path(), sface, heads, base.mean, base.scale, out)
     calibration = _temperatures(logits, truth["val"])
-    check = stack._session(out.read_bytes()).run(
+    check = stack.session(out.read_bytes()).run(
         list(stack.STACKED), {"crops": np.zeros((2, 3, base.input_size, base.input_size), np.float32)})
     log.info("composed graph runs: %s", [c.shape for c in check])
     return {"model": str(out), "sha256": sha256(out), "val": fitted, "calibration": calibration,

@@ -72,7 +72,8 @@ def _expand(param: np.ndarray, q: np.ndarray, attrs: dict[str, int]) -> np.ndarr
     return param.reshape(shape)
 
 
-def _session(model_bytes: bytes):
+def session(model_bytes: bytes):
+    """An onnxruntime CPU session for a serialised model."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -83,7 +84,7 @@ def _session(model_bytes: bytes):
 def features(base_path: Path, sface, crops: np.ndarray, mean: Sequence[float], scale: float,
              chunk: int = 64) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The base model's raw outputs and the L2-normalised SFace embeddings of uint8 crops."""
-    base, emb = _session(base_path.read_bytes()), _session(sface.SerializeToString())
+    base, emb = session(base_path.read_bytes()), session(sface.SerializeToString())
     outs: dict[str, list[np.ndarray]] = {o.name: [] for o in base.get_outputs()}
     embs = []
     m = np.asarray(mean, np.float32)
