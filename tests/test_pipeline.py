@@ -112,3 +112,15 @@ def test_abstain_below_marks_uncertain_but_keeps_distribution(utk_samples):
         assert pred.probs == normal.attributes[name].probs and pred.score == normal.attributes[name].score
     with pytest.raises(ConfigError):
         Analyzer(abstain_below=1.5)
+
+
+def test_abstain_below_is_checked_before_a_backend_loads_and_keeps_unparsed_answers():
+    from facescan.types import Prediction
+
+    # a bad threshold fails at once, not after (or instead of) loading a vision-language model
+    with pytest.raises(ConfigError, match="abstain_below"):
+        Analyzer(backend="paligemma:/no/such/checkpoint", abstain_below=1.5)
+    analyzer = Analyzer("gender", detector="none", abstain_below=0.5)
+    unparsed = Prediction("unparsed", 0.0, {}, raw="a person", unparsed=True)
+    assert analyzer._maybe_abstain(unparsed) is unparsed
+    assert analyzer._maybe_abstain(Prediction("male", 0.4, {"male": 0.4})).label == "uncertain"

@@ -15,6 +15,7 @@ from facescan import cli
 from facescan.errors import BackendError
 from facescan.vlm import VLMOptions, make_backend
 from facescan.vlm.openai_api import OpenAIEngine, ask_json
+from facescan.vlm.remote import retry_after
 
 ROOT = Path(__file__).resolve().parents[1]
 KEY = "sk-test-DO-NOT-LEAK-1234567890"
@@ -190,3 +191,12 @@ def test_gemini_request_is_pinned_to_v1beta_with_an_enum(httpserver, env, monkey
     assert config["responseMimeType"] == "text/x.enum"
     assert config["responseSchema"]["enum"] == ["male", "female"]
     assert backend.usage()["prompt_tokens"] == 300
+
+
+def test_retry_after_reads_seconds_and_dates_and_ignores_garbage():
+    assert retry_after({"retry-after": "2"}) == 2.0
+    assert retry_after({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    assert retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"}) == 0.0  # in the past
+    assert retry_after({"retry-after": "soon"}) is None
+    assert retry_after({"retry-after": ""}) is None
+    assert retry_after(None) is None

@@ -10,7 +10,7 @@ import pytest
 from facescan import cli
 from facescan.labels import GENDER
 from facescan.vlm import make_backend
-from facescan.vlm.finetune import FinetuneConfig, finetune
+from facescan.vlm.finetune import FinetuneConfig, examples, finetune
 
 QUESTION = "what is the gender of the person in the image?"
 
@@ -90,3 +90,14 @@ def test_cli_finetune_then_analyze_with_the_adapter(tiny_vlms, utkface_dir, tmp_
     backend = make_backend(f"paligemma:{out / 'adapter'}", ("race",), {"mode": "closed", "labels": "race=utk5"})
     crop = np.zeros((1, 64, 64, 3), np.uint8)
     assert backend.predict(crop, ("race",))[0]["race"].label in ("white", "black", "asian", "indian", "others")
+
+
+def test_examples_keep_the_pixels_of_data_sets_that_ship_them():
+    from facescan.datasets.base import Sample
+
+    pixels = np.zeros((48, 48), np.uint8)  # a FER2013 CSV sample: no path, pixels in `image`
+    samples = [Sample("a", "", {"emotion": "happy"}, image=pixels),
+               Sample("b", "b.jpg", {"emotion": "sad"}), Sample("c", "c.jpg", {"gender": "male"})]
+    pairs = examples(samples, "emotion", "emotion7")
+    assert len(pairs) == 2 and pairs[0][0] is pixels and pairs[0][1] == "happy"
+    assert pairs[1] == ("b.jpg", "sad")

@@ -97,8 +97,9 @@ def _analyze(args: argparse.Namespace) -> int:
             writer.close()
     if not args.quiet:
         print(f"facescan: {done} images, {faces} faces, {errors} errors", file=sys.stderr)
-        if analyzer.usage():
-            print(f"facescan: {args.backend}: {_describe_usage(analyzer.usage())}", file=sys.stderr)
+        usage = analyzer.usage()
+        if usage:
+            print(f"facescan: {args.backend}: {_describe_usage(usage)}", file=sys.stderr)
     return EXIT_INPUT_ERRORS if errors else EXIT_OK
 
 
@@ -138,8 +139,7 @@ def _eval(args: argparse.Namespace) -> int:
 
     from .datasets import open_dataset
     from .eval.runner import evaluate
-    from .pipeline import BACKENDS, parse_attributes
-    from .vlm import is_vlm_backend
+    from .pipeline import check_backend, parse_attributes
 
     columns = dict(kv.split("=", 1) for kv in args.columns.split(",") if "=" in kv) if args.columns else None
     dataset = open_dataset(args.dataset, args.split, columns)
@@ -148,9 +148,10 @@ def _eval(args: argparse.Namespace) -> int:
         samples = sorted(random.Random(args.seed).sample(samples, args.limit), key=lambda s: s.id)
         dataset = dataclasses.replace(dataset, samples=samples)
     backends = [b.strip() for b in args.backend.split(",") if b.strip()]
-    unknown = [b for b in backends if b not in BACKENDS and not is_vlm_backend(b)]
-    if unknown or not backends:
-        raise ConfigError(f"unknown backend(s) {unknown or args.backend!r}; choose from {sorted(BACKENDS)}")
+    if not backends:
+        raise ConfigError(f"no backend named in --backend {args.backend!r}")
+    for backend in backends:
+        check_backend(backend)
     if not samples:
         raise ConfigError(f"no samples found in {args.dataset}")
     result = evaluate(dataset, backends, Path(args.out), parse_attributes(args.attributes),
@@ -288,10 +289,12 @@ def _finetune(args: argparse.Namespace) -> int:
 
 
 def _add_finetune_parser(sub: argparse._SubParsersAction) -> None:
+    from .pipeline import ATTRIBUTES
+
     p = sub.add_parser("finetune", help="fine-tune PaliGemma on one attribute (the FaceScanPaliGemma "
                        "recipe; needs facescan[vlm] and, for the real 3B model, a GPU)")
     p.add_argument("--dataset", required=True, help="KIND:PATH, KIND: utkface or fer2013")
-    p.add_argument("--attribute", required=True, choices=["gender", "age", "race", "emotion"])
+    p.add_argument("--attribute", required=True, choices=ATTRIBUTES)
     p.add_argument("--out", required=True, help="output folder (adapter/, merged/ or model/, checkpoints/)")
     p.add_argument("--base", help="base checkpoint: folder or cached hub id (default google/paligemma-3b-pt-224)")
     p.add_argument("--labels", help="label set (default: the data set's; age: age5)")

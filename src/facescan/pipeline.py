@@ -51,6 +51,16 @@ def parse_attributes(value: str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+def check_backend(name: str) -> None:
+    """Raise ConfigError unless ``name`` is one of :data:`BACKENDS` or a vision-language backend."""
+    from .vlm import NAMES as VLM_NAMES
+    from .vlm import is_vlm_backend
+
+    if name not in BACKENDS and not is_vlm_backend(name):
+        raise ConfigError(f"unknown backend {name!r}; choose one of {sorted(BACKENDS)} "
+                          f"or a vision-language backend ({', '.join(VLM_NAMES)}, NAME:ARG)")
+
+
 class Analyzer:
     """Finds every face in an image and fills the requested attributes.
 
@@ -70,15 +80,15 @@ class Analyzer:
                  detector: str | Detector = "yunet", min_score: float = 0.0,
                  max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False,
                  abstain_below: float = 0.0, backend_options: Mapping[str, Any] | None = None) -> None:
-        from .vlm import NAMES as VLM_NAMES
         from .vlm import is_vlm_backend, make_backend
 
         self.attributes = parse_attributes(attributes)
-        if backend not in BACKENDS and not is_vlm_backend(backend):
-            raise ConfigError(f"unknown backend {backend!r}; choose one of {sorted(BACKENDS)} "
-                              f"or a vision-language backend ({', '.join(VLM_NAMES)}, NAME:ARG)")
+        check_backend(backend)
+        if not 0.0 <= abstain_below <= 1.0:
+            raise ConfigError(f"abstain_below must be a probability in [0, 1], got {abstain_below}")
         self.backend = backend
         vlm = make_backend(backend, self.attributes, backend_options) if is_vlm_backend(backend) else None
+        self._vlm = vlm
         provided: Mapping[str, str] = BACKENDS[backend] if vlm is None else {a: backend for a in vlm.provides}
         missing = [a for a in self.attributes if a not in provided]
         if missing:
@@ -90,8 +100,6 @@ class Analyzer:
         self.detector = make_detector(detector) if isinstance(detector, str) else detector
         self.min_score, self.max_pixels = min_score, max_pixels
         self.whole_image_fallback = whole_image_fallback
-        if not 0.0 <= abstain_below <= 1.0:
-            raise ConfigError(f"abstain_below must be a probability in [0, 1], got {abstain_below}")
         self.abstain_below = abstain_below
         names = dict.fromkeys(provided[a] for a in self.attributes)
         # each model and the attributes it fills
@@ -101,11 +109,7 @@ class Analyzer:
 
     def usage(self) -> dict[str, Any]:
         """Requests, tokens and cost of API backends so far (empty for local models)."""
-        for model in self.models:
-            report = getattr(model, "usage", None)
-            if callable(report) and report():
-                return dict(report())
-        return {}
+        return self._vlm.usage() if self._vlm is not None else {}
 
     def analyze(self, image: ImageInput) -> list[Face]:
         """Faces of one image (path, bytes, PIL image or RGB array), left to right."""
@@ -166,9 +170,9 @@ class Analyzer:
             faces.sort(key=lambda f: (f.bbox[0], f.bbox[1]))
         return out
 
-
     def _maybe_abstain(self, pred: Prediction) -> Prediction:
-        if pred.score >= self.abstain_below:
+        """Unparsed answers stay as they are: they are no low-confidence label."""
+        if pred.unparsed or pred.score >= self.abstain_below:
             return pred
         return dataclasses.replace(pred, label=UNCERTAIN)
 

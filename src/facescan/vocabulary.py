@@ -52,6 +52,14 @@ EMOTION: dict[str, tuple[str, ...]] = {
 }
 
 
+# ages above this (years) are read as nonsense, not as ages
+MAX_AGE = 120
+
+# decade words -> the decade's first year ("thirties" -> 30)
+DECADES: dict[str, int] = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
+                           "seventies": 70, "eighties": 80, "nineties": 90}
+
+
 def by_phrase(table: dict[str, tuple[str, ...]], skip: tuple[str, ...] = ()) -> dict[str, str]:
     """phrase -> concept, leaving out the concepts in ``skip``."""
     return {phrase: concept for concept, phrases in table.items() if concept not in skip

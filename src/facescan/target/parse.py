@@ -20,10 +20,9 @@ from typing import Any
 
 from .. import vocabulary
 from ..labels import FAIRFACE7_TO_UTK5
-from .colors import CLOTHING_WORDS, HAIR_ONLY, HAIR_WORDS
+from .colors import CLOTHING_WORDS, COLOUR_WORDS, HAIR_COLOUR_WORDS, HAIR_ONLY, HAIR_WORDS, accepted
 
-KINDS = ("gender", "age", "race", "emotion", "clothing_color", "hair_color", "position", "depth")
-MAX_AGE = 120
+MAX_AGE = vocabulary.MAX_AGE
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,7 @@ AGE_WORDS: dict[str, tuple[int, int]] = {
     "grandpa": (50, MAX_AGE), "grandmother": (50, MAX_AGE), "grandma": (50, MAX_AGE),
     "granny": (50, MAX_AGE),
 }
-DECADES = {"twenties": 20, "thirties": 30, "forties": 40, "fifties": 50, "sixties": 60,
-           "seventies": 70, "eighties": 80, "nineties": 90}
+DECADES = vocabulary.DECADES
 # race phrase -> (FairFace-style value, the UTKFace labels it accepts); "other" is not a race here
 RACE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     phrase: (concept, (FAIRFACE7_TO_UTK5.get(concept, concept),))
@@ -121,6 +119,7 @@ APPROX = {"about", "around", "roughly", "approximately", "circa", "approx", "~",
 OVER = {"over", "above", "older than", "more than", "at least"}
 UNDER = {"under", "below", "younger than", "less than", "at most"}
 YEARS = {"year", "years", "yr", "yrs", "yo", "y/o", "old"}
+_COLOUR_PHRASES = set(COLOUR_WORDS) | set(HAIR_COLOUR_WORDS)
 
 
 def _normalise(text: str) -> list[str]:
@@ -264,8 +263,6 @@ def _colour_target(p: _Parse, i: int, n: int) -> str:
 
 def parse_description(text: str) -> Query:
     """Parse ``text`` into a :class:`Query` (never raises for any string)."""
-    from .colors import colour_word, hair_word
-
     p = _Parse(_normalise(text or ""))
     t = p.tokens
     _numbers(p)
@@ -285,7 +282,7 @@ def parse_description(text: str) -> Query:
             n = len(colour.split())
             words = p.take(i, n)
             kind = "hair" if words in HAIR_ONLY else _colour_target(p, i, n)
-            name = hair_word(words) if kind == "hair" else colour_word(words)
+            name = (HAIR_COLOUR_WORDS if kind == "hair" else COLOUR_WORDS).get(words)
             if name is None:  # e.g. 'navy hair': colour no hair has
                 p.unsupported.append(words + (" hair" if kind == "hair" else ""))
             else:
@@ -327,11 +324,10 @@ def parse_description(text: str) -> Query:
     found = [c for _, c in sorted(p.found, key=lambda x: x[0])]
     if any(c.kind == "age" and c.words not in IMPLIED_AGE for c in found):
         found = [c for c in found if not (c.kind == "age" and c.words in IMPLIED_AGE)]
-    unique = list(dict.fromkeys(found))
     # pronouns repeat the gender (``the woman ... her``): keep one constraint per (kind, value)
     seen: set[tuple[str, str, bool]] = set()
     constraints = []
-    for c in unique:
+    for c in found:
         key = (c.kind, c.value, c.negated)
         if key not in seen:
             seen.add(key)
@@ -342,8 +338,6 @@ def parse_description(text: str) -> Query:
 
 def find_contradictions(constraints: list[Constraint]) -> list[str]:
     """Human-readable reasons why ``constraints`` cannot all hold for one person."""
-    from .colors import accepted
-
     out = []
     pos = [c for c in constraints if not c.negated]
     for kind in ("gender", "emotion", "position", "depth"):
@@ -362,12 +356,3 @@ def find_contradictions(constraints: list[Constraint]) -> list[str]:
         if c.negated and any(d.kind == c.kind and d.value == c.value for d in pos):
             out.append(f"{c.kind}: {c.value} and not {c.value}")
     return out
-
-
-def _colour_phrases() -> set[str]:
-    from .colors import COLOUR_WORDS, HAIR_COLOUR_WORDS
-
-    return set(COLOUR_WORDS) | set(HAIR_COLOUR_WORDS)
-
-
-_COLOUR_PHRASES = _colour_phrases()

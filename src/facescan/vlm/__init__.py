@@ -122,8 +122,8 @@ def make_backend(name: str, attributes: Sequence[str], options: Mapping[str, Any
             if src is None:
                 continue
             if src not in loaded:
-                loaded[src] = load_model(src, hf_family, opts.device, opts.dtype, opts.processor)
-                loaded[src].max_new_tokens = opts.max_new_tokens
+                loaded[src] = load_model(src, hf_family, opts.device, opts.dtype, opts.processor,
+                                         opts.max_new_tokens)
             engines[attr] = loaded[src]
     return VLMBackend(engines, label_sets, prompts, opts.mode)
 

@@ -12,7 +12,6 @@ the ONNX models give, so ``facescan analyze`` and ``facescan eval`` treat both a
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -23,7 +22,7 @@ from ..errors import ConfigError
 from ..labels import AGE5, AGE9, age9_to_age5
 from ..types import Prediction
 from .parse import normalise, parse_choice
-from .prompts import LABEL_SETS, PromptSet, label_text
+from .prompts import LABEL_SETS, PromptSet
 
 log = logging.getLogger(__name__)
 
@@ -158,22 +157,3 @@ class VLMBackend:
                 seen = True
         return total.to_dict() if seen else {}
 
-
-def log_softmax_sum(logits: Any, labels: Any, shift: bool) -> list[float]:
-    """Sum of log-probabilities of the ``labels`` tokens (-100: ignored) per row.
-
-    ``shift``: decoder-only models predict token t+1 at position t.
-    """
-    import torch
-
-    lp = torch.log_softmax(logits.float(), dim=-1)
-    if shift:
-        lp, labels = lp[:, :-1], labels[:, 1:]
-    mask = labels != -100
-    picked = lp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-    sums = (picked * mask).sum(dim=1)
-    return [float(v) if math.isfinite(float(v)) else -math.inf for v in sums]
-
-
-def candidate_texts(labels: tuple[str, ...]) -> list[str]:
-    return [label_text(x) for x in labels]

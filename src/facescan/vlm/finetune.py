@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import ConfigError, require
 from ..labels import age_group5, age_group9
 from .prompts import LABEL_SETS, SETS_FOR, label_text, load_prompts
@@ -69,10 +71,9 @@ class FinetuneConfig:
     prompts: str | None = None
 
 
-def _label_set(cfg: FinetuneConfig) -> str:
+def _label_set(cfg: FinetuneConfig, kind: str) -> str:
     if cfg.attribute not in SETS_FOR:
         raise ConfigError(f"attribute {cfg.attribute!r}: choose one of {', '.join(SETS_FOR)}")
-    kind = cfg.dataset.partition(":")[0].lower()
     default = {"race": "utk5", "age": "age5", "gender": "gender",
                "emotion": "emotion7" if kind == "fer2013" else "emotion8"}[cfg.attribute]
     name = cfg.labels or default
@@ -93,12 +94,17 @@ def _target(sample: Any, attribute: str, set_name: str) -> str | None:
     return value if isinstance(value, str) and value in LABEL_SETS[set_name] else None
 
 
-def load_examples(cfg: FinetuneConfig, split: str, set_name: str) -> list[tuple[str, str]]:
-    """(image path, label) pairs of a split; samples without this attribute are skipped."""
+def examples(samples: Any, attribute: str, set_name: str) -> list[tuple[str | np.ndarray, str]]:
+    """(image source, label) pairs: the path, or the pixels of data sets that ship them
+    (FER2013's CSV); samples without this attribute are skipped."""
+    return [(s.source, t) for s in samples if (t := _target(s, attribute, set_name)) is not None]
+
+
+def load_examples(cfg: FinetuneConfig, split: str, set_name: str) -> list[tuple[str | np.ndarray, str]]:
+    """The (image source, label) pairs of a split."""
     from ..datasets import open_dataset
 
-    samples = open_dataset(cfg.dataset, split)
-    pairs = [(s.path, t) for s in samples if (t := _target(s, cfg.attribute, set_name)) is not None]
+    pairs = examples(open_dataset(cfg.dataset, split), cfg.attribute, set_name)
     if not pairs:
         raise ConfigError(f"{cfg.dataset} split {split!r} has no samples labelled with {cfg.attribute}")
     return pairs
@@ -119,8 +125,8 @@ def _checkpoints(out: Path) -> list[Path]:
 def finetune(cfg: FinetuneConfig, on_step: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """Run the recipe; returns the report written to ``OUT/facescan_finetune.json``."""
     require("torch", "vlm")
-    require("peft", "vlm")
-    import numpy as np
+    if cfg.method == "lora":
+        require("peft", "vlm")
     import torch
 
     from ..io import load_image
@@ -128,16 +134,17 @@ def finetune(cfg: FinetuneConfig, on_step: Callable[[dict[str, Any]], None] | No
 
     if cfg.method not in ("lora", "full"):
         raise ConfigError(f"method {cfg.method!r}: choose lora or full")
-    set_name = _label_set(cfg)
+    kind = cfg.dataset.partition(":")[0].lower()
+    set_name = _label_set(cfg, kind)
     labels = LABEL_SETS[set_name]
     prompts = load_prompts(cfg.prompts)
     question = prompts.question(cfg.attribute, labels)
     train = load_examples(cfg, cfg.split, set_name)
     if cfg.limit:
         train = random.Random(cfg.seed).sample(train, min(cfg.limit, len(train)))
-    kind = cfg.dataset.partition(":")[0].lower()
     val = load_examples(cfg, cfg.val_split or ("test" if kind == "fer2013" else "val"), set_name)
     val = random.Random(cfg.seed + 1).sample(val, min(cfg.val_samples, len(val)))
+    val_crops = [load_image(source) for source, _ in val]  # decoded once, used at every validation
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -191,19 +198,20 @@ def finetune(cfg: FinetuneConfig, on_step: Callable[[dict[str, Any]], None] | No
             yield [train[i] for i in idx]
             position += 1
 
-    def make_batch(pairs: list[tuple[str, str]]) -> Any:
-        crops = [load_image(path) for path, _ in pairs]
+    def make_batch(crops: list[np.ndarray], ys: list[str]) -> Any:
         text = engine.prompt(question)
-        return engine.inputs(crops, [text] * len(pairs), suffix=[label_text(y) for _, y in pairs])
+        return engine.inputs(crops, [text] * len(crops), suffix=[label_text(y) for y in ys])
 
     def validate() -> dict[str, Any]:
         model.eval()
         losses, right = [], 0
+        ys = [y for _, y in val]
         with torch.no_grad():
             for i in range(0, len(val), cfg.batch_size):
-                losses.append(float(model(**make_batch(val[i:i + cfg.batch_size])).loss))
-            for path, y in val:
-                scores = engine.score([load_image(path)], question, labels)[0]
+                batch = make_batch(val_crops[i:i + cfg.batch_size], ys[i:i + cfg.batch_size])
+                losses.append(float(model(**batch).loss))
+            for crop, y in zip(val_crops, ys):
+                scores = engine.score([crop], question, labels)[0]
                 right += max(scores, key=scores.__getitem__) == y
         model.train()
         return {"val_loss": sum(losses) / len(losses), "val_accuracy": right / len(val)}
@@ -215,7 +223,9 @@ def finetune(cfg: FinetuneConfig, on_step: Callable[[dict[str, Any]], None] | No
     while step < total:
         loss_sum = 0.0
         for _ in range(cfg.grad_accum):
-            loss = model(**make_batch(next(stream))).loss / cfg.grad_accum
+            pairs = next(stream)
+            crops = [load_image(source) for source, _ in pairs]
+            loss = model(**make_batch(crops, [y for _, y in pairs])).loss / cfg.grad_accum
             loss.backward()
             loss_sum += float(loss.detach())
         torch.nn.utils.clip_grad_norm_(trainable, 1.0)

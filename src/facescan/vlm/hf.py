@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import ConfigError, ModelError, require
-from .backend import Answer, candidate_texts, log_softmax_sum
+from .backend import Answer
+from .prompts import label_text
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +86,24 @@ def _from_pretrained(loader: Any, folder: str, what: str, **kwargs: Any) -> Any:
         raise ModelError(f"cannot load the {what} from {folder}: {exc}") from exc
 
 
+def log_softmax_sum(logits: Any, labels: Any, shift: bool) -> list[float]:
+    """Sum of log-probabilities of the ``labels`` tokens (-100: ignored) per row.
+
+    ``shift``: decoder-only models predict token t+1 at position t.
+    """
+    import torch
+
+    lp = torch.log_softmax(logits.float(), dim=-1)
+    if shift:
+        lp, labels = lp[:, :-1], labels[:, 1:]
+    mask = labels != -100
+    picked = lp.gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    sums = (picked * mask).sum(dim=1)
+    return [float(v) if math.isfinite(float(v)) else -math.inf for v in sums]
+
+
 def load_model(source: str, family: str, device: str = "auto", dtype: str = "auto",
-               processor_source: str | None = None) -> HFEngine:
+               processor_source: str | None = None, max_new_tokens: int = 20) -> HFEngine:
     """Load a checkpoint (folder, cached hub id, or LoRA adapter folder) as an engine."""
     require("transformers", "vlm")
     from transformers import AutoModelForImageTextToText, AutoProcessor
@@ -113,8 +131,9 @@ def load_model(source: str, family: str, device: str = "auto", dtype: str = "aut
         right = [f for f, types in FAMILIES.items() if model_type in types]
         raise ConfigError(f"{source} is a {model_type!r} checkpoint, not {family}"
                           + (f": use --backend {right[0]}:{source}" if right else ""))
+    fallback = processor_source or DEFAULT_PROCESSOR.get(family)
     processor = None
-    for candidate in dict.fromkeys([source, base, processor_source or DEFAULT_PROCESSOR.get(family)]):
+    for candidate in dict.fromkeys([source, base, fallback]):
         if candidate is None:
             continue
         try:
@@ -123,11 +142,10 @@ def load_model(source: str, family: str, device: str = "auto", dtype: str = "aut
         except ModelError as exc:
             log.info("no processor at %s (%s)", candidate, exc)
     if processor is None:
-        raise ModelError(f"no processor found for {source} (nor for its base, nor "
-                         f"{processor_source or DEFAULT_PROCESSOR.get(family)}); "
-                         + _HUB_HINT.format(src=processor_source or DEFAULT_PROCESSOR.get(family, source)))
+        raise ModelError(f"no processor found for {source} (nor for its base, nor {fallback}); "
+                         + _HUB_HINT.format(src=fallback or source))
     model.to(dev).eval()
-    return HFEngine(model, processor, family, dev, name=source)
+    return HFEngine(model, processor, family, dev, name=source, max_new_tokens=max_new_tokens)
 
 
 class HFEngine:
@@ -138,7 +156,6 @@ class HFEngine:
         self.model, self.processor, self.family, self.device = model, processor, family, device
         self.name = name or family
         self.max_new_tokens, self.batch_size = max_new_tokens, batch_size
-        self.model_type = getattr(model.config, "model_type", family)
         self.encoder_decoder = bool(getattr(model.config, "is_encoder_decoder", False))
 
     # -- prompts ------------------------------------------------------------------------------
@@ -219,7 +236,7 @@ class HFEngine:
         """Log-likelihood of each label (as text, then end of sequence) per crop."""
         import torch
 
-        texts = candidate_texts(labels)
+        texts = [label_text(x) for x in labels]
         out = []
         for crop in crops:
             batch = dict(self.candidate_batch(crop, question, texts))

@@ -18,20 +18,22 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import vocabulary
-from ..labels import AGE5, AGE5_START, AGE9, AGE9_START, FAIRFACE7_TO_UTK5
+from ..labels import AGE5, AGE9, FAIRFACE7_TO_UTK5, age_group5, age_group9
 
-# concept -> phrases; longest phrases win
-_TABLES = {"gender": vocabulary.GENDER, "race": vocabulary.RACE, "emotion": vocabulary.EMOTION}
+# attribute -> (phrase, concept), longest phrases first (they win)
+_PHRASES = {attribute: sorted(((p, c) for c, ps in table.items() for p in ps), key=lambda pc: -len(pc[0]))
+            for attribute, table in (("gender", vocabulary.GENDER), ("race", vocabulary.RACE),
+                                     ("emotion", vocabulary.EMOTION))}
 
-_WORD_NUMBERS = {"teens": 10, "twenties": 20, "thirties": 30, "forties": 40, "fifties": 50,
-                 "sixties": 60, "seventies": 70, "eighties": 80, "nineties": 90}
+_WORD_NUMBERS = {"teens": 10, **vocabulary.DECADES}
 _AGE_WORDS = {"baby": (0, 2), "infant": (0, 2), "newborn": (0, 2), "toddler": (0, 2),
               "teenager": (13, 19), "teen": (13, 19), "adolescent": (13, 19),
               "elderly": (60, math.inf), "senior": (60, math.inf)}
-MAX_AGE = 120
+MAX_AGE = vocabulary.MAX_AGE
 
 
 @dataclass(frozen=True)
@@ -49,9 +51,8 @@ def _clean(text: str, dash: str = " ") -> str:
     return " " + " ".join(re.sub(r"[^a-z0-9+ ]+", " ", text).split()) + " "
 
 
-def _concepts(text: str, table: dict[str, tuple[str, ...]]) -> set[str]:
+def _concepts(text: str, phrases: list[tuple[str, str]]) -> set[str]:
     """Concepts named in ``text``; a matched phrase is blanked so 'east asian' is not also 'asian'."""
-    phrases = sorted(((p, c) for c, ps in table.items() for p in ps), key=lambda pc: -len(pc[0]))
     s, found = _clean(text), set()
     for phrase, concept in phrases:
         token = f" {phrase} "
@@ -69,13 +70,10 @@ def _map_race(concept: str, labels: tuple[str, ...]) -> str | None:
     return None  # e.g. a bare 'asian' asked in FairFace's 7: cannot be split, never guessed
 
 
-def _group_of(lo: float, hi: float, starts: tuple[int, ...], names: tuple[str, ...]) -> str | None:
-    """The group holding the whole interval [lo, hi], if one does."""
-    for i, start in enumerate(starts):
-        end = starts[i + 1] - 1 if i + 1 < len(starts) else math.inf
-        if start <= lo and hi <= end:
-            return names[i]
-    return None
+def _group_of(lo: float, hi: float, group: Callable[[float], str]) -> str | None:
+    """The group holding the whole interval [lo, hi] (whole years; hi may be inf), if one does."""
+    first = group(lo)
+    return first if first == group(min(hi, MAX_AGE)) else None
 
 
 _RANGE = re.compile(r"(?:from |between )?(\d{1,3}) (?:to|and|through) (\d{1,3})")
@@ -120,11 +118,11 @@ def parse_age(text: str, labels: tuple[str, ...]) -> Parsed:
     if span is None:
         return Parsed(None)
     lo, hi = span
-    group5 = _group_of(lo, hi, AGE5_START, AGE5)
+    group5 = _group_of(lo, hi, age_group5)
     if labels == AGE5:
         label = group5
     elif labels == AGE9:
-        label = _group_of(lo, hi, AGE9_START, AGE9)
+        label = _group_of(lo, hi, age_group9)
     else:
         raise ValueError(f"no age parser for the label set {labels}")
     return Parsed(label, years=lo if lo == hi else None, group5=group5)
@@ -136,9 +134,9 @@ def normalise(attribute: str, text: str | None, labels: tuple[str, ...]) -> Pars
         return Parsed(None)
     if attribute == "age":
         return parse_age(text, labels)
-    if attribute not in _TABLES:
+    if attribute not in _PHRASES:
         raise ValueError(f"unknown attribute {attribute!r}")
-    concepts = _concepts(text, _TABLES[attribute])
+    concepts = _concepts(text, _PHRASES[attribute])
     if len(concepts) != 1:
         return Parsed(None)
     concept = concepts.pop()

@@ -23,20 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..labels import AGE5, AGE9, EMOTION7, EMOTION8, GENDER, RACE_FAIRFACE7, RACE_UTK5
+from ..labels import LABEL_SETS as _NAMED_SETS
+from ..pipeline import ATTRIBUTES
 
-ATTRIBUTES = ("gender", "age", "race", "emotion")
-
-# named label sets a VLM backend can answer over
-LABEL_SETS: dict[str, tuple[str, ...]] = {
-    "gender": GENDER,
-    "fairface7": RACE_FAIRFACE7,
-    "utk5": RACE_UTK5,
-    "age5": AGE5,
-    "age9": AGE9,
-    "emotion8": EMOTION8,
-    "emotion7": EMOTION7,
-}
+# named label sets a VLM backend can answer over: facescan.labels' sets, plus the names the
+# command line gives the emotion sets (emotion8: AffectNet's 8, emotion7: FER2013's 7)
+LABEL_SETS: dict[str, tuple[str, ...]] = {**_NAMED_SETS, "emotion8": _NAMED_SETS["affectnet8"],
+                                          "emotion7": _NAMED_SETS["fer7"]}
 # which named sets fit which attribute
 SETS_FOR = {"gender": ("gender",), "race": ("fairface7", "utk5"), "age": ("age5", "age9"),
             "emotion": ("emotion8", "emotion7")}
