@@ -181,6 +181,19 @@ def test_generic_csv_convention_and_columns(tmp_path):
         open_dataset(f"csv:{tmp_path / 'bad.csv'}")
 
 
+def test_generic_csv_bad_age_is_skipped_once(tmp_path):
+    _jpg(tmp_path / "0.png")
+    _csv(tmp_path / "labels.csv", ["path", "gender", "age"], [("0.png", "male", "old"), ("0.png", "female", "30")])
+    ds = open_dataset(f"csv:{tmp_path / 'labels.csv'}")
+    assert len(ds) == 1 and ds.skipped == {"age is not a number": 1}
+
+
+def test_generic_csv_without_rows_reports_its_columns(tmp_path):
+    _csv(tmp_path / "empty.csv", ["img", "gender"], [])
+    with pytest.raises(ConfigError, match=r"columns are \['img', 'gender'\]"):
+        open_dataset(f"csv:{tmp_path / 'empty.csv'}")
+
+
 def test_generic_folder_per_class(tmp_path):
     for i, name in enumerate(("happy", "Sad", "neutral")):
         _jpg(tmp_path / "test" / name / f"{i}.jpg", i)

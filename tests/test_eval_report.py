@@ -126,3 +126,15 @@ def test_report_markdown_tables(runs, tmp_path, capsys):
     row = next(line for line in text.splitlines() if line.startswith("| facescan |"))
     assert f"{100 * m['facescan']['gender']['accuracy']:.1f}" in row
     assert cli.main(["report", str(tmp_path), "--format", "md"]) == 2  # no metrics.json there
+
+
+def test_runs_on_the_same_split_are_told_apart_by_folder(tmp_path):
+    from facescan.eval.report import load_runs
+
+    metrics = {"dataset_info": {"kind": "fairface", "split": "val"}, "backends": {}}
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "metrics.json").write_text(json.dumps(metrics))
+    runs = load_runs([str(tmp_path / "a"), str(tmp_path / "b")])
+    assert [r.title for r in runs] == ["FairFace val [a]", "FairFace val [b]"]
+    assert all(r.metrics == metrics for r in runs)  # the metrics read are left as they are

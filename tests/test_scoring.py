@@ -135,3 +135,25 @@ def test_fairface_truth_utk5_model_maps_truth_and_breaks_down_by_group():
     assert byr["max_gap"] == pytest.approx(byr["groups"]["white"]["accuracy"] - byr["groups"][byr["worst"]]["accuracy"])
     assert byr["equalized_odds"]["difference"] > 0 and "age" not in m  # groups only: no MAE
     assert m["age_group5"]["accuracy"] == 1.0 and "gender_by_race_gender" not in m
+
+
+def _said(race):  # a free-text (VLM) answer: a label, no distribution
+    return {"race": {"label": race, "score": 1.0, "probs": {}, "raw": race}}
+
+
+def test_free_text_answers_covering_part_of_the_truths_set_are_scored_in_it():
+    truths = ["white", "black", "asian", "others", "white"]
+    answers = ["white", "black", "white", "black", "black"]
+    recs = [_rec(i, {"race": t}, _said(a)) for i, (t, a) in enumerate(zip(truths, answers))]
+    m = compute_metrics(recs, {"race": "utk5"})  # was: ConfigError no mapping from utk5 / None to race4
+    assert m["race"]["labels"] == list(RACE_UTK5) and m["race"]["accuracy"] == pytest.approx(2 / 5)
+    assert m["race4"]["excluded"] == 1 and m["race4"]["accuracy"] == pytest.approx(2 / 4)
+
+
+def test_free_text_answers_outside_the_truths_set_use_the_set_holding_them():
+    truths = ["white", "black", "east_asian", "southeast_asian", "latino_hispanic", "indian"]
+    answers = ["white", "black", "asian", "asian", "white", "asian"]
+    recs = [_rec(i, {"race": t}, _said(a)) for i, (t, a) in enumerate(zip(truths, answers))]
+    m = compute_metrics(recs, {"race": "fairface7"})  # was: every answer scored wrong
+    assert m["race"]["labels"] == list(RACE_UTK5) and "fairface7 -> utk5" in m["mappings"]["race"]
+    assert m["race"]["accuracy"] == pytest.approx(4 / 6) and m["race4"]["accuracy"] == pytest.approx(4 / 5)

@@ -73,23 +73,17 @@ FAIRFACE7_TO_FAIRFACE6 = {"white": "white", "black": "black", "latino_hispanic":
                           "middle_eastern": "middle_eastern"}
 UTK5_TO_RACE4: dict[str, str | None] = {"white": "white", "black": "black", "asian": "asian",
                                         "indian": "indian", "others": None}
-FAIRFACE7_TO_RACE4: dict[str, str | None] = {
-    "white": "white", "black": "black", "latino_hispanic": None, "east_asian": "asian",
-    "southeast_asian": "asian", "indian": "indian", "middle_eastern": None}
+FAIRFACE7_TO_RACE4 = {r: UTK5_TO_RACE4[FAIRFACE7_TO_UTK5[r]] for r in RACE_FAIRFACE7}
 
 # how the published files spell labels -> facescan's labels
 FAIRFACE_RACE_NAMES = {"White": "white", "Black": "black", "Latino_Hispanic": "latino_hispanic",
                        "East Asian": "east_asian", "Southeast Asian": "southeast_asian",
                        "Indian": "indian", "Middle Eastern": "middle_eastern"}
-FAIRFACE_AGE_NAMES = {"0-2": "0-2", "3-9": "3-9", "10-19": "10-19", "20-29": "20-29",
-                      "30-39": "30-39", "40-49": "40-49", "50-59": "50-59", "60-69": "60-69",
-                      "more than 70": "70+"}
-AGE9_TO_AGE5 = {"0-2": "0-9", "3-9": "0-9", "10-19": "10-19", "20-29": "20-39", "30-39": "20-39",
-                "40-49": "40-59", "50-59": "40-59", "60-69": "60+", "70+": "60+"}
+FAIRFACE_AGE_NAMES = {("more than 70" if g == "70+" else g): g for g in AGE9}
+AGE9_TO_AGE5 = {g: age9_to_age5(g) for g in AGE9}
 
 # AffectNet expression ids: 0-7 are EMOTION8; 8 none, 9 uncertain, 10 non-face (not emotions)
-AFFECTNET_IDS = {0: "neutral", 1: "happy", 2: "sad", 3: "surprise", 4: "fear", 5: "disgust",
-                 6: "angry", 7: "contempt"}
+AFFECTNET_IDS = dict(enumerate(EMOTION8))
 AFFECTNET_SKIPPED_IDS = {8: "none", 9: "uncertain", 10: "non-face"}
 # AffectNet's folder names in the common folder-per-class releases
 AFFECTNET_FOLDER_NAMES = {"neutral": "neutral", "happy": "happy", "happiness": "happy", "sad": "sad",
@@ -98,11 +92,8 @@ AFFECTNET_FOLDER_NAMES = {"neutral": "neutral", "happy": "happy", "happiness": "
 # RAF-DB basic: labels 1-7
 RAFDB7_TO_FER7 = {1: "surprise", 2: "fear", 3: "disgust", 4: "happy", 5: "sad", 6: "angry", 7: "neutral"}
 # AffectNet 8 <-> FER 7: the same names; contempt has no FER2013 counterpart
-AFFECTNET8_TO_FER7: dict[str, str | None] = {
-    "neutral": "neutral", "happy": "happy", "sad": "sad", "surprise": "surprise", "fear": "fear",
-    "disgust": "disgust", "angry": "angry", "contempt": None}
-FER7_TO_AFFECTNET8 = {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy",
-                      "sad": "sad", "surprise": "surprise", "neutral": "neutral"}
+AFFECTNET8_TO_FER7 = {e: e if e in EMOTION7 else None for e in EMOTION8}
+FER7_TO_AFFECTNET8 = {e: e for e in EMOTION7}
 
 # named label sets and the mappings between them (source, target) -> table; None = no label
 LABEL_SETS: dict[str, tuple[str, ...]] = {
@@ -110,13 +101,12 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
     "race4": RACE4, "fer7": EMOTION7, "affectnet8": EMOTION8, "age9": AGE9, "age5": AGE5,
 }
 MAPPINGS: dict[tuple[str, str], dict[str, str | None]] = {
-    ("fairface7", "utk5"): dict(FAIRFACE7_TO_UTK5),
-    ("fairface7", "fairface6"): dict(FAIRFACE7_TO_FAIRFACE6),
+    ("fairface7", "utk5"): FAIRFACE7_TO_UTK5,
+    ("fairface7", "fairface6"): FAIRFACE7_TO_FAIRFACE6,
     ("fairface7", "race4"): FAIRFACE7_TO_RACE4,
     ("utk5", "race4"): UTK5_TO_RACE4,
-    ("age9", "age5"): dict(AGE9_TO_AGE5),
+    ("age9", "age5"): AGE9_TO_AGE5,
     ("affectnet8", "fer7"): AFFECTNET8_TO_FER7,
-    ("fer7", "affectnet8"): dict(FER7_TO_AFFECTNET8),
 }
 
 

@@ -24,15 +24,10 @@ from .utkface import open_utkface, read_utkface
 __all__ = ["DATASETS", "Dataset", "Pair", "Sample", "open_dataset", "read_fer2013_csv",
            "read_fer2013_folders", "read_lfw_pairs", "read_utkface", "split_of"]
 
-# kind -> (reader, the --split values it knows, default first)
-DATASETS: dict[str, tuple[Callable[..., Dataset], str]] = {
-    "fairface": (open_fairface, "val (default), train"),
-    "utkface": (open_utkface, "all (default), train, val, test"),
-    "affectnet": (open_affectnet, "val (default), train"),
-    "fer2013": (open_fer2013, "test (default; PublicTest), train, private (PrivateTest, CSV only), all"),
-    "rafdb": (open_rafdb, "test (default), train, all"),
-    "csv": (open_csv, "all (default), or a value of the CSV's split column"),
-    "folder": (open_folder, "all (default: DIR/<class>/), or a subfolder DIR/<split>/<class>/"),
+# kind -> reader (each reader's module says which --split values it knows)
+DATASETS: dict[str, Callable[..., Dataset]] = {
+    "fairface": open_fairface, "utkface": open_utkface, "affectnet": open_affectnet,
+    "fer2013": open_fer2013, "rafdb": open_rafdb, "csv": open_csv, "folder": open_folder,
 }
 VERIFICATION = {"lfw"}  # pair data sets: need an identity embedder, which facescan lacks so far
 
@@ -54,5 +49,5 @@ def open_dataset(spec: str, split: str | None = None, columns: dict[str, str] | 
         raise ConfigError(f"unknown data set kind {kind!r}; choose one of {kinds}")
     if columns and kind != "csv":
         raise ConfigError(f"--columns applies to csv data sets only, not {kind}")
-    reader = DATASETS[kind][0]
+    reader = DATASETS[kind]
     return reader(path, split, columns) if kind == "csv" else reader(path, split)

@@ -61,6 +61,7 @@ def _from_csv(root: Path, table: Path, skipped: Counter[str]) -> list[Sample]:
 
 
 def _from_folders(base: Path, skipped: Counter[str]) -> list[Sample]:
+    """Samples of ``base/<class>/``, their ids ``<base>/<class>/<file>``."""
     samples = []
     for folder in sorted(p for p in base.iterdir() if p.is_dir()):
         files = image_files(folder)
@@ -68,7 +69,7 @@ def _from_folders(base: Path, skipped: Counter[str]) -> list[Sample]:
         if label is None:
             skipped[why] += len(files)
             continue
-        samples += [Sample(f"{folder.name}/{p.name}", str(p), {"emotion": label}) for p in files]
+        samples += [Sample(f"{base.name}/{folder.name}/{p.name}", str(p), {"emotion": label}) for p in files]
     return samples
 
 
@@ -86,5 +87,5 @@ def open_affectnet(root: str | Path, split: str | None = None) -> Dataset:
         if base is None:
             raise ConfigError(f"AffectNet {root}: found neither {CSV_NAMES[split]} nor "
                               f"{'/'.join(FOLDER_NAMES[split][:2])}/<class>/ folders")
-        samples = [Sample(f"{base.name}/{s.id}", s.path, s.labels) for s in _from_folders(base, skipped)]
+        samples = _from_folders(base, skipped)
     return make_dataset("affectnet", root, split, samples, LABEL_SETS, skipped)

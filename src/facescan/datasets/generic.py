@@ -57,8 +57,9 @@ def _truth_key(attribute: str, label_set: str) -> str:
 def open_csv(path: str | Path, split: str | None = None, columns: dict[str, str] | None = None) -> Dataset:
     table = need_file(Path(path), "CSV data set")
     with open(table, newline="", encoding="utf-8") as fp:
-        rows = list(csv.DictReader(fp))
-        header = list(rows[0]) if rows else []
+        reader = csv.DictReader(fp)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
     columns = dict(columns or {})
     bad = sorted(set(columns) - {"path", "split", *ATTRIBUTE_COLUMNS})
     if bad:
@@ -82,6 +83,7 @@ def open_csv(path: str | Path, split: str | None = None, columns: dict[str, str]
     samples = []
     for row in rows:
         labels: dict[str, Any] = {}
+        bad_age = False
         for attr, col in attrs.items():
             raw = row[col].strip()
             if not raw:
@@ -90,14 +92,15 @@ def open_csv(path: str | Path, split: str | None = None, columns: dict[str, str]
                 try:
                     labels["age"] = float(raw)
                 except ValueError:
-                    skipped["age is not a number"] += 1
-                    labels = {}
+                    bad_age = True
                     break
             else:
                 labels[_truth_key(attr, sets[attr])] = _label(raw)
         image = Path(row[path_col].strip())
         image = image if image.is_absolute() else table.parent / image
-        if not labels:
+        if bad_age:
+            skipped["age is not a number"] += 1
+        elif not labels:
             skipped["no usable label"] += 1
         elif not image.is_file():
             skipped["image file missing"] += 1

@@ -3,6 +3,7 @@ failed (no face, unparsed answer): it counts as wrong, never as a guess."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,14 +27,14 @@ def classification(y_true: Sequence[str], y_pred: Sequence[str | None],
     n, k = len(y_true), len(labels)
     confusion = np.zeros((k, k), dtype=int)
     failed = 0
-    correct = 0
     for t, p in zip(y_true, y_pred):
         if p is None or p not in index:
             failed += 1
             continue
         confusion[index[t], index[p]] += 1
-        correct += t == p
-    support = np.array([sum(1 for t in y_true if t == label) for label in labels])
+    correct = int(np.trace(confusion))
+    counts = Counter(y_true)
+    support = np.array([counts[label] for label in labels])
     tp = np.diag(confusion)
     predicted = confusion.sum(axis=0)
     precision = np.divide(tp, predicted, out=np.zeros(k), where=predicted > 0)

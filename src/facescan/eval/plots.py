@@ -66,6 +66,7 @@ def group_bars(title: str, panels: Sequence[tuple[str, dict[str, Any]]], order: 
     """Accuracy per group, one bar colour per backend; each backend's best and worst group are
     outlined (green, red) and its largest gap written in the legend. ``order``: as in
     :func:`reliability`."""
+    require("matplotlib", "report")
     from matplotlib.patches import Patch
 
     groups = sorted({g for _, m in panels for g in m["groups"]}, key=_order)

@@ -34,13 +34,14 @@ Table = tuple[list[str], list[list[Cell]]]
 class Run:
     path: Path
     metrics: dict[str, Any]
+    title_suffix: str = ""  # tells apart runs whose titles would be the same
 
     @property
     def title(self) -> str:
         info = self.metrics.get("dataset_info") or {}
         kind = info.get("kind") or self.metrics.get("dataset", "").partition(":")[0]
         split = info.get("split")
-        return f"{NAMES.get(kind, kind or self.path.name)}{' ' + split if split else ''}"
+        return f"{NAMES.get(kind, kind or self.path.name)}{' ' + split if split else ''}{self.title_suffix}"
 
     @property
     def backends(self) -> dict[str, dict[str, Any]]:
@@ -60,8 +61,7 @@ def load_runs(dirs: list[str]) -> list[Run]:
     titles = [r.title for r in runs]
     for r in runs:  # two runs on the same split: tell them apart by folder
         if titles.count(r.title) > 1:
-            r.metrics.setdefault("dataset_info", {})["split"] = \
-                f"{(r.metrics.get('dataset_info') or {}).get('split', '')} [{r.path.name}]".strip()
+            r.title_suffix = f" [{r.path.name}]"
     return runs
 
 

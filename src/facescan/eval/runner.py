@@ -93,16 +93,14 @@ def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tupl
     return [done[(backend, s.id)] for s in samples]
 
 
-def evaluate(samples: Dataset | Sequence[Sample], backends: Sequence[str], out_dir: Path,
+def evaluate(data: Dataset, backends: Sequence[str], out_dir: Path,
              attributes: Sequence[str], detector: str = "yunet", resume: bool = False,
              dataset: str = "", backend_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Predict with each backend, then write and return ``metrics.json``.
 
     The top-level attribute keys are the first backend's; ``backends`` holds every backend's.
     """
-    info = samples.info() if isinstance(samples, Dataset) else {}
-    label_sets = samples.label_sets if isinstance(samples, Dataset) else None
-    samples = list(samples)
+    samples = data.samples
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "predictions.jsonl"
     done = _load_done(path) if resume else {}
@@ -112,10 +110,10 @@ def evaluate(samples: Dataset | Sequence[Sample], backends: Sequence[str], out_d
     for backend in backends:
         usage: dict[str, Any] = {}
         records = predict(samples, backend, path, done, attributes, detector, backend_options, usage)
-        by_backend[backend] = compute_metrics(records, label_sets)
+        by_backend[backend] = compute_metrics(records, data.label_sets)
         if usage:
             by_backend[backend]["usage"] = usage
-    result = {"dataset": dataset, "dataset_info": {**info, "n": len(samples)}, "n_samples": len(samples),
+    result = {"dataset": dataset, "dataset_info": {**data.info(), "n": len(samples)}, "n_samples": len(samples),
               "detector": detector, "attributes": list(attributes),
               **by_backend[backends[0]], "backend": backends[0], "backends": by_backend}
     (out_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..labels import AGE5, AGE9, AGE9_TO_AGE5, LABEL_SETS, label_set_of
+from ..labels import AGE5, AGE9, AGE9_TO_AGE5, LABEL_SETS, MAPPINGS, label_set_of
 from . import metrics as M
 from .mapping import Scoring, plan
 
@@ -51,7 +51,7 @@ def _plan(attr: str, recs: list[dict[str, Any]], label_sets: dict[str, str]) -> 
     if declared is None:  # free-text answers (VLMs) carry no distribution: the labels they gave
         given = {r["prediction"][source]["label"] for r in recs
                  if source in r["prediction"] and not r["prediction"][source].get("unparsed")}
-        declared = dict.fromkeys(sorted(given)) or None
+        declared = dict.fromkeys(_answer_set(given, truth_set)) or None
         if declared is None and truth_set is not None and any(source in r["prediction"] for r in recs):
             declared = dict.fromkeys(LABEL_SETS[truth_set])  # every answer unparsed: all wrong
     if declared is None or truth_set is None:
@@ -59,6 +59,16 @@ def _plan(attr: str, recs: list[dict[str, Any]], label_sets: dict[str, str]) -> 
     if attr == "age_group5":  # predicted as the age's group5 field (or mapped from its 9 groups)
         declared = dict.fromkeys(AGE5)
     return plan(truth_set, list(declared), target="race4" if attr == "race4" else None)
+
+
+def _answer_set(given: set[str], truth_set: str | None) -> list[str]:
+    """The label set free-text answers come from: the one they match exactly, else the truth's
+    if they fit inside it, else the first known set holding them (else the answers as given)."""
+    if not given or label_set_of(list(given)):
+        return sorted(given)
+    if truth_set is not None and given <= set(LABEL_SETS[truth_set]):
+        return list(LABEL_SETS[truth_set])
+    return list(next((s for s in LABEL_SETS.values() if given <= set(s)), sorted(given)))
 
 
 def _rates(recs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -115,7 +125,7 @@ def compute_metrics(records: Iterable[dict[str, Any]], label_sets: dict[str, str
     kept_by_attr: dict[str, list] = {}
     for attr in SCORED:
         scored = [r for r in recs if SCORED[attr][2] in r["truth"]]
-        if attr == "race4" and sets.get("race") not in ("utk5", "fairface7"):
+        if attr == "race4" and (sets.get("race"), "race4") not in MAPPINGS:
             continue
         scoring = _plan(attr, scored, sets)
         if not scored or scoring is None or (attr == "age_group" and scoring.pred_set != "age9"):
