@@ -37,7 +37,7 @@ def utk_test_samples():
     return list(read_utkface(DATA / "utkface", "test"))
 
 
-def accuracy_utkface(batch, one):
+def accuracy_utkface(batch):
     samples = utk_test_samples()
     preds = batch([s.path for s in samples])
     out: dict = {"n": len(samples), "missed": sum(p is None for p in preds)}
@@ -54,7 +54,7 @@ def accuracy_utkface(batch, one):
     return out
 
 
-def accuracy_fer(batch, one):
+def accuracy_fer(batch):
     from facescan.datasets import read_fer2013_folders
 
     samples = list(read_fer2013_folders(DATA / "fer2013", "test"))
@@ -110,9 +110,9 @@ def main() -> None:
     kwargs = dict(arg.split("=", 1) for arg in sys.argv[3:])  # e.g. detector=none
     batch, one = PIPELINES[name](**kwargs)
     if task == "accuracy-utkface":
-        result = accuracy_utkface(batch, one)
+        result = accuracy_utkface(batch)
     elif task == "accuracy-fer":
-        result = accuracy_fer(batch, one)
+        result = accuracy_fer(batch)
     elif task == "speed-chips":
         result = speed(batch, one, [s.path for s in utk_test_samples()][:1000])
     elif task == "speed-groups":

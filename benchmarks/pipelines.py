@@ -65,8 +65,6 @@ def make_fer(detector: str = "haar") -> tuple[Callable, Callable]:
     from fer.fer import FER
 
     model = FER()
-    names = {"angry": "angry", "disgust": "disgust", "fear": "fear", "happy": "happy",
-             "sad": "sad", "surprise": "surprise", "neutral": "neutral"}
 
     def one(path):
         image = cv2.imread(path)
@@ -75,7 +73,7 @@ def make_fer(detector: str = "haar") -> tuple[Callable, Callable]:
         if not faces:
             return None
         emotions = faces[0]["emotions"]
-        return {"emotion": names[max(emotions, key=emotions.get)], "n_faces": len(faces)}
+        return {"emotion": max(emotions, key=emotions.get), "n_faces": len(faces)}
 
     return (lambda paths: [one(p) for p in paths]), one
 

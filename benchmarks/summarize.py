@@ -20,6 +20,22 @@ def num(v, fmt="{:.2f}"):
     return "-" if v is None else fmt.format(v)
 
 
+def kid_accuracy(m: dict) -> float:
+    """Gender accuracy over ages 0-9 (the 0-2 and 3-9 groups, weighted by size)."""
+    groups = m["gender_by_age_group"]["groups"]
+    kids = [groups[g] for g in ("0-2", "3-9") if g in groups]
+    return sum(k["accuracy"] * k["n"] for k in kids) / max(1, sum(k["n"] for k in kids))
+
+
+def replace_section(path: Path, begin: str, end: str, body: str) -> None:
+    """Put ``body`` between the ``begin`` and ``end`` markers of ``path`` (a new file: just them)."""
+    doc = path.read_text() if path.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
+    if begin not in doc or end not in doc:
+        sys.exit(f"{path} has no {begin} ... {end} section")
+    head, rest = doc.split(begin, 1)
+    path.write_text(head + begin + "\n" + body + "\n" + end + rest.split(end, 1)[1])
+
+
 def label(r):
     extra = "".join(f", {k}={r[k]}" for k in ("backend", "detector") if k in r)
     return f"{r['pipeline']}{extra}"
@@ -70,9 +86,7 @@ def group_tables(metrics: dict) -> str:
         races = " / ".join(pct(byr[r]["accuracy"]) if r in byr else "-"
                            for r in ("white", "black", "asian", "indian", "others"))
         rec = m["gender"]["per_class"]
-        kids = [m["gender_by_age_group"]["groups"][g] for g in ("0-2", "3-9")
-                if g in m["gender_by_age_group"]["groups"]]
-        kid_acc = sum(k["accuracy"] * k["n"] for k in kids) / max(1, sum(k["n"] for k in kids))
+        kid_acc = kid_accuracy(m)
         race = "-"
         if "race_by_gender" in m:
             rg = m["race_by_gender"]["groups"]
@@ -105,7 +119,6 @@ def class_tables(metrics: dict, attribute: str, title: str) -> str:
 def target_table(utk: dict, fer: dict | None, results: list[dict]) -> str:
     """The default backend against the targets of issue 3 (development data)."""
     m = utk["backends"]["facescan"]
-    kids = [m["gender_by_age_group"]["groups"][g] for g in ("0-2", "3-9")]
     rec = m["gender"]["per_class"]
     rows = [
         ("gender accuracy", ">= 96%", pct(m["gender"]["accuracy"]), m["gender"]["accuracy"] >= 0.96),
@@ -119,7 +132,7 @@ def target_table(utk: dict, fer: dict | None, results: list[dict]) -> str:
         rows.append(("emotion accuracy (FER2013 PublicTest)", ">= 72%", pct(e), e >= 0.72))
     gap = m["gender_by_race"]["max_gap"]
     diff = abs(rec["female"]["recall"] - rec["male"]["recall"])
-    kid = sum(k["accuracy"] * k["n"] for k in kids) / sum(k["n"] for k in kids)
+    kid = kid_accuracy(m)
     rows += [("gender accuracy gap across the 5 races", "<= 3 points", f"{100 * gap:.1f} points", gap <= 0.03),
              ("female recall - male recall", "<= 2 points", f"{100 * diff:.1f} points", diff <= 0.02),
              ("gender accuracy, ages 0-9", ">= 85%", pct(kid), kid >= 0.85)]
@@ -138,26 +151,24 @@ def target_table(utk: dict, fer: dict | None, results: list[dict]) -> str:
 def main() -> None:
     rows = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines() if line.strip()]
     target = Path(sys.argv[2])
-    groups = ""
+    utk = fer = None
     if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
         utk = json.loads(Path(sys.argv[3]).read_text())
-        groups = "\n".join([group_tables(utk), class_tables(utk, "race", "race, UTKFace `test` split"),
-                             class_tables(utk, "gender", "gender, UTKFace `test` split")])
-    fer = None
     if len(sys.argv) > 4 and Path(sys.argv[4]).exists():
         fer = json.loads(Path(sys.argv[4]).read_text())
+    groups = ""
+    if utk is not None:
+        groups = "\n".join([target_table(utk, fer, rows), group_tables(utk),
+                             class_tables(utk, "race", "race, UTKFace `test` split"),
+                             class_tables(utk, "gender", "gender, UTKFace `test` split")])
+    if fer is not None:
         groups += "\n" + class_tables(fer, "emotion", "emotion, FER2013 PublicTest")
-    if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
-        groups = target_table(utk, fer, rows) + "\n" + groups
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
     cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
                platform.processor())
     header = (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), "
               f"Python {platform.python_version()}, by `bash benchmarks/run.sh`.\n\n")
-    body = f"{BEGIN}\n{header}{tables(rows)}\n{groups}\n{END}"
-    text = target.read_text() if target.exists() else f"# Benchmarks\n\n{BEGIN}\n{END}\n"
-    start, end = text.index(BEGIN), text.index(END) + len(END)
-    target.write_text(text[:start] + body + text[end:])
+    replace_section(target, BEGIN, END, f"{header}{tables(rows)}\n{groups}")
     print(tables(rows) + "\n" + groups)
 
 

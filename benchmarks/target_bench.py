@@ -20,10 +20,11 @@ import math
 import os
 import platform
 import random
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from summarize import replace_section  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
@@ -157,12 +158,7 @@ def main() -> None:
     if args.jsonl:
         Path(args.jsonl).write_text("".join(json.dumps(r) + "\n" for r in rows))
     if args.write:
-        path = Path(args.write)
-        doc = path.read_text()
-        if BEGIN not in doc or END not in doc:
-            sys.exit(f"{path} has no {BEGIN} ... {END} section")
-        head, rest = doc.split(BEGIN, 1)
-        path.write_text(head + BEGIN + "\n" + text + "\n" + END + rest.split(END, 1)[1])
+        replace_section(Path(args.write), BEGIN, END, text)
 
 
 if __name__ == "__main__":

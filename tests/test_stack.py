@@ -18,12 +18,7 @@ def test_sface_float_matches_the_int8_graph():
     import onnx
 
     path = get_spec("sface").verified_path()
-    raw = onnx.load(str(path))  # the shipped int8 graph, only its unused inputs removed
-    used = {name for node in raw.graph.node for name in node.input}
-    inits = {i.name for i in raw.graph.initializer}
-    keep = [i for i in raw.graph.input if i.name in used and i.name not in inits]
-    del raw.graph.input[:]
-    raw.graph.input.extend(keep)
+    raw = stack.drop_unused_inputs(onnx.load(str(path)))  # the shipped int8 graph, unused inputs removed
     x = np.ascontiguousarray(_crops(1).astype(np.float32).transpose(0, 3, 1, 2))  # its batch size is 1
     want = stack.session(raw.SerializeToString()).run(None, {"data": x})[0]
     converted = stack.sface_float(path)
@@ -55,7 +50,7 @@ def test_composed_graph_equals_its_parts(tmp_path):
     out = tmp_path / "stacked.onnx"
     stack.compose(base.verified_path(), sface, heads, base.mean, base.scale, out)
     crops = _crops()
-    parts, emb = stack.features(base.verified_path(), sface, crops, base.mean, base.scale)
+    parts, emb = stack.features(stack.sessions(base.verified_path(), sface), crops, base.mean, base.scale)
     x = np.ascontiguousarray(((crops.astype(np.float32) - np.float32(base.mean)) * base.scale).transpose(0, 3, 1, 2))
     got = dict(zip(["gender", "race", "age"], stack.session(out.read_bytes()).run(
         ["gender", "race", "age"], {"crops": x})))

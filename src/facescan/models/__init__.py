@@ -37,7 +37,7 @@ class Head:
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
-    task: str  # "detector" or "attributes"
+    task: str  # "detector", "attributes" or "embedding"
     package: str  # the installed package holding the file
     path: str  # path inside that package
     sha256: str

@@ -84,15 +84,8 @@ RELATED_WEIGHT = 0.2   # 'blue' asked, teal seen
 MAX_PIXELS = 1600  # pixels sampled per region
 
 
-def colour_word(words: str) -> str | None:
-    """Canonical clothing colour of a phrase (``'navy blue'`` -> ``'navy'``), or None."""
-    if words in HAIR_ONLY:
-        return None
-    return COLOUR_WORDS.get(words)
-
-
-def hair_word(words: str) -> str | None:
-    return HAIR_COLOUR_WORDS.get(words)
+# canonical clothing colour of a phrase ('navy blue' -> 'navy'), or None (hair-only words too)
+colour_word = COLOUR_WORDS.get
 
 
 def accepted(name: str, hair: bool = False) -> dict[str, float]:
@@ -101,15 +94,14 @@ def accepted(name: str, hair: bool = False) -> dict[str, float]:
     if hair:
         return HAIR_ACCEPTS.get(name, {})
     if name in ("dark", "light"):
-        lab = _lab_table(tuple(PALETTE))[1]
+        lab = _lab_table()[1]
         return {n: 1.0 for n, (lightness, _, _) in zip(PALETTE, lab)
                 if (lightness < 40 if name == "dark" else lightness > 75)}
+    out = {n: RELATED_WEIGHT for n, names in ALSO_CALLED.items() if name in names}
     if name in FAMILIES:
-        out = {n: RELATED_WEIGHT for n, names in ALSO_CALLED.items() if name in names}
         out.update({n: 1.0 for n, (f, _) in PALETTE.items() if f == name})
         return out
     family = PALETTE[name][0]
-    out = {n: RELATED_WEIGHT for n, names in ALSO_CALLED.items() if name in names}
     out.update({n: SHADE_WEIGHT for n, (f, _) in PALETTE.items() if f == family})
     out[name] = 1.0
     return out
@@ -123,8 +115,10 @@ def rgb_to_lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(flat, cv2.COLOR_RGB2Lab).reshape(np.shape(rgb))
 
 
-@functools.lru_cache(maxsize=4)
-def _lab_table(names: tuple[str, ...], hair: bool = False) -> tuple[tuple[str, ...], np.ndarray]:
+@functools.lru_cache(maxsize=2)
+def _lab_table(hair: bool = False) -> tuple[tuple[str, ...], np.ndarray]:
+    """The palette's (hair: HAIR_PALETTE's) names and their Lab values."""
+    names = tuple(HAIR_PALETTE if hair else PALETTE)
     rgb = np.array([HAIR_PALETTE[n] if hair else PALETTE[n][1] for n in names], np.uint8)
     return names, rgb_to_lab(rgb)
 
@@ -162,7 +156,7 @@ def measure(image: np.ndarray, region: tuple[int, int, int, int] | None, hair: b
     pixels = image[y1:y2, x1:x2].reshape(-1, 3)
     if len(pixels) > MAX_PIXELS:
         pixels = pixels[np.linspace(0, len(pixels) - 1, MAX_PIXELS).astype(int)]
-    names, table = _lab_table(tuple(HAIR_PALETTE if hair else PALETTE), hair)
+    names, table = _lab_table(hair)
     lab = rgb_to_lab(pixels)
     diff = lab[:, None, :] - table[None, :, :]
     diff[..., 0] *= LIGHTNESS_WEIGHT

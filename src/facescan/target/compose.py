@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..labels import age_group5
 from ..types import Face
 from .colors import PALETTE, accepted
 from .parse import Constraint, parse_description
@@ -134,14 +135,14 @@ def holds(c: Constraint, p: Person) -> bool:
 
 def true_matches(text: str, people: tuple[Person, ...]) -> list[int]:
     """Indices of the people who fit ``text`` by their true labels (parser semantics)."""
-    from .score import POSITIONAL, position_score
+    from .score import POSITIONAL, layout, position_score
 
     query = parse_description(text)
-    faces = [Face(tuple(float(v) for v in p.box), 1.0) for p in people]  # type: ignore[arg-type]
+    cx, size = layout([Face(tuple(float(v) for v in p.box), 1.0) for p in people])  # type: ignore[arg-type]
     base = [float(all(holds(c, p) for c in query.constraints if c.kind not in POSITIONAL)) for p in people]
     fit = []
     for i in range(len(people)):
-        ok = base[i] == 1.0 and all(position_score(c, i, faces, base) > 0.97
+        ok = base[i] == 1.0 and all(position_score(c, i, cx, size, base) > 0.97
                                     for c in query.constraints if c.kind in POSITIONAL)
         if ok:
             fit.append(i)
@@ -150,8 +151,7 @@ def true_matches(text: str, people: tuple[Person, ...]) -> list[int]:
 
 def describe(p: Person, kinds: tuple[str, ...], rng: random.Random) -> str:
     """A description of person ``p`` naming the attributes ``kinds``."""
-    group = "0-9" if p.age < 10 else "10-19" if p.age < 20 else "20-39" if p.age < 40 else (
-        "40-59" if p.age < 60 else "60+")
+    group = age_group5(p.age)
     adult = p.age >= 20
     noun = ("man" if adult else "boy") if p.gender == "male" else ("woman" if adult else "girl")
     words = []

@@ -148,13 +148,17 @@ def _exactly(probs: list[float], k: int) -> float:
     return dist[k] if k < len(dist) else 0.0
 
 
-def position_score(c: Constraint, i: int, faces: list[Face], base: list[float]) -> float:
-    """Score of a position/depth constraint for person i, given everyone's non-positional
-    scores ``base`` (the probability that each fits the rest of the description)."""
-    cx = [(f.bbox[0] + f.bbox[2]) / 2 for f in faces]
-    others = [j for j in range(len(faces)) if j != i]
+def layout(faces: list[Face]) -> tuple[list[float], list[float]]:
+    """Each face's horizontal centre and height, for :func:`position_score`."""
+    return [(f.bbox[0] + f.bbox[2]) / 2 for f in faces], [f.bbox[3] - f.bbox[1] for f in faces]
+
+
+def position_score(c: Constraint, i: int, cx: list[float], size: list[float], base: list[float]) -> float:
+    """Score of a position/depth constraint for person i, given everyone's centres and heights
+    (:func:`layout`) and non-positional scores ``base`` (the probability that each fits the
+    rest of the description)."""
+    others = [j for j in range(len(cx)) if j != i]
     if c.kind == "depth":
-        size = [f.bbox[3] - f.bbox[1] for f in faces]
         if c.value == "front":
             rivals = [base[j] for j in others if size[j] > size[i] * LARGER]
         else:
@@ -178,9 +182,10 @@ def score_people(query: Query, faces: list[Face], physical: list[Physical]
     attr = [[(c, attribute_score(c, f, ph)) for c in query.constraints if c.kind not in POSITIONAL]
             for f, ph in zip(faces, physical)]
     base = [math.prod(0.5 if s is None else s for _, s in row) for row in attr]
+    cx, size = layout(faces)
     out = []
     for i, row in enumerate(attr):
-        pos = [(c, position_score(c, i, faces, base)) for c in query.constraints if c.kind in POSITIONAL]
+        pos = [(c, position_score(c, i, cx, size, base)) for c in query.constraints if c.kind in POSITIONAL]
         scored = dict(row + pos)
         out.append([(c, scored[c]) for c in query.constraints])
     return out

@@ -20,9 +20,9 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _utkface_features(data: Path, work: Path, extract: Callable) -> tuple[dict, dict]:
-    """UTKFace train/val samples, and ``extract(crops, flip)`` of their run-time crops and of
-    the mirrored crops."""
+def _utkface_features(data: Path, work: Path, extract: Callable, size: int = 112) -> tuple[dict, dict]:
+    """UTKFace train/val samples, and ``extract(crops)`` of their run-time crops (uint8,
+    ``size`` pixels square), per split."""
     from ..datasets import read_utkface
     from ..detect import YuNet
     from .features import build_crops
@@ -33,8 +33,7 @@ def _utkface_features(data: Path, work: Path, extract: Callable) -> tuple[dict, 
     splits = {s: list(read_utkface(data, s)) for s in ("train", "val")}
     feats = {}
     for name, samples in splits.items():
-        crops = build_crops(samples, detector, CROP_POLICY, 112, work / "cache")
-        feats[name] = (extract(crops, False), extract(crops, True))
+        feats[name] = extract(build_crops(samples, detector, CROP_POLICY, size, work / "cache"))
         log.info("%s: %d samples, features ready (%.0fs)", name, len(samples), time.time() - start)
     return splits, feats
 
@@ -46,7 +45,8 @@ def build_utkface_heads(data: Path, out: Path, work: Path, epochs: int = 40, see
 
     start = time.time()
     backbone, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
-    splits, feats = _utkface_features(data, work, lambda c, f: faceapi_features(backbone, c, flip=f))
+    splits, feats = _utkface_features(data, work, lambda c: (faceapi_features(backbone, c),
+                                                             faceapi_features(backbone, c, flip=True)))
     heads = train_heads(*feats["train"], splits["train"], epochs=epochs, seed=seed)
     metrics = evaluate(heads, *feats["val"], splits["val"])
     export_onnx(FlipTTAModel(backbone, heads).eval(), out, 112, 3, ["gender", "race", "age"])
@@ -61,7 +61,7 @@ def _temperatures(logp: dict, targets: dict) -> dict:
 
     from ..eval.metrics import expected_calibration_error
     from ..labels import AGE9, age_group9
-    from .calibrate import _softmax, fit_temperature
+    from .calibrate import _softmax, fit_temperature, grouped
 
     out = {}
     for name, z in logp.items():
@@ -73,9 +73,7 @@ def _temperatures(logp: dict, targets: dict) -> dict:
         t = fit_temperature(z, y, groups)
         eces = []
         for temp in (1.0, t):
-            p = _softmax(z / temp)
-            if groups is not None:
-                p = np.stack([p[:, groups == g].sum(1) for g in range(groups.max() + 1)], 1)
+            p = grouped(_softmax(z, temp), groups)
             eces.append(expected_calibration_error(p.max(1), p.argmax(1) == y))
         out[name] = {"temperature": round(t, 3), "val_ece_before": round(eces[0], 4),
                      "val_ece_after": round(eces[1], 4)}
@@ -86,19 +84,21 @@ def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, 
     """face-api TinyXception, middle blocks + exit flow fine-tuned on UTKFace with our
     gender / race / age heads (see facescan.train.finetune)."""
     from .convert import fetch_faceapi, load_faceapi_age_gender
-    from .finetune import FullModel, _predict, evaluate_top, train_top, trunk_features
+    from .finetune import FullModel, _predict, train_top, trunk_features
+    from .finetune import metrics as top_metrics
     from .heads import _labels, export_onnx
 
     start = time.time()
     net, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
-    splits, feats = _utkface_features(data, work, lambda c, f: trunk_features(net, c, f))
+    splits, feats = _utkface_features(data, work, lambda c: (trunk_features(net, c, False),
+                                                             trunk_features(net, c, True)))
     top = train_top(net, feats["train"], splits["train"], feats["val"], splits["val"],
                     epochs=epochs, seed=seed)
-    metrics = evaluate_top(top, *feats["val"], splits["val"])
-    g, r, a = _labels(splits["val"])
-    lg, lr, la = (x.numpy() for x in _predict(top, *feats["val"]))
-    calibration = _temperatures({"gender": lg, "race": lr, "age": la},
-                                {"gender": g.numpy(), "race": r.numpy(), "age": a.numpy()})
+    outputs, labels = _predict(top, *feats["val"]), _labels(splits["val"])
+    metrics = top_metrics(outputs, labels)
+    names = ("gender", "race", "age")
+    calibration = _temperatures({k: x.numpy() for k, x in zip(names, outputs)},
+                                {k: y.numpy() for k, y in zip(names, labels)})
     export_onnx(FullModel(net, top).eval(), out, 112, 3, ["gender", "race", "age"])
     return {"model": str(out), "sha256": sha256(out), "val": metrics, "calibration": calibration,
             "n_train": len(splits["train"]), "n_val": len(splits["val"]),
@@ -110,23 +110,17 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
     regression for gender and race, composed into one ONNX graph (see facescan.train.stack)."""
     import numpy as np
 
-    from ..datasets import read_utkface
-    from ..detect import YuNet
     from ..models import get_spec
     from . import stack
-    from .features import build_crops
-    from .heads import CROP_POLICY, _labels
+    from .heads import _labels
 
     start = time.time()
     base, source = get_spec("facescan-utkface-finetuned"), get_spec("sface")
+    base_path = base.verified_path()
     sface = stack.sface_float(source.verified_path())
-    detector = YuNet()
-    splits = {s: list(read_utkface(data, s)) for s in ("train", "val")}
-    feats = {}
-    for name, samples in splits.items():
-        crops = build_crops(samples, detector, CROP_POLICY, base.input_size, work / "cache")
-        feats[name] = stack.features(base.verified_path(), sface, crops, base.mean, base.scale)
-        log.info("%s: %d samples, features ready (%.0fs)", name, len(samples), time.time() - start)
+    models = stack.sessions(base_path, sface)
+    splits, feats = _utkface_features(
+        data, work, lambda c: stack.features(models, c, base.mean, base.scale), base.input_size)
     truth = {s: dict(zip(("gender", "race"), (t.numpy() for t in _labels(v)[:2]))) for s, v in splits.items()}
     heads, fitted, logits = {}, {}, {}
     for attr in stack.STACKED:
@@ -137,7 +131,7 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
         base_acc = float((feats["val"][0][attr].argmax(1) == truth["val"][attr]).mean())
         fitted[attr].update(base_val_accuracy=round(base_acc, 4), stacked_val_accuracy=round(
             float((logits[attr].argmax(1) == truth["val"][attr]).mean()), 4))
-    stack.compose(base.verified_path(), sface, heads, base.mean, base.scale, out)
+    stack.compose(base_path, sface, heads, base.mean, base.scale, out)
     calibration = _temperatures(logits, truth["val"])
     check = stack.session(out.read_bytes()).run(
         list(stack.STACKED), {"crops": np.zeros((2, 3, base.input_size, base.input_size), np.float32)})

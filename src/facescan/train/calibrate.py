@@ -5,20 +5,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..attributes import _softmax
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+
+def grouped(p: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
+    """Class probabilities ``p`` summed per group (``groups``: class -> group index); unchanged
+    without groups."""
+    if groups is None:
+        return p
+    return np.stack([p[:, groups == g].sum(axis=1) for g in range(groups.max() + 1)], axis=1)
 
 
 def nll(logits: np.ndarray, target: np.ndarray, temperature: float,
         groups: np.ndarray | None = None) -> float:
     """Mean NLL of ``target`` under softmax(logits / T). With ``groups`` (class -> group index),
     probabilities are summed per group first and ``target`` holds group indices."""
-    p = _softmax(logits / temperature)
-    if groups is not None:
-        p = np.stack([p[:, groups == g].sum(axis=1) for g in range(groups.max() + 1)], axis=1)
+    p = grouped(_softmax(logits, temperature), groups)
     return float(-np.log(np.clip(p[np.arange(len(target)), target], 1e-12, None)).mean())
 
 

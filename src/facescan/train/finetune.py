@@ -99,8 +99,13 @@ def _predict(top: Top, feats: torch.Tensor, feats_flip: torch.Tensor, batch: int
 
 
 def evaluate_top(top: Top, feats, feats_flip, samples: Sequence[Sample]) -> dict[str, float]:
-    g, r, a = _labels(samples)
-    lg, lr, la = _predict(top, feats, feats_flip)
+    return metrics(_predict(top, feats, feats_flip), _labels(samples))
+
+
+def metrics(outputs: Sequence[torch.Tensor], labels: Sequence[torch.Tensor]) -> dict[str, float]:
+    """Accuracies and age MAE of ``_predict``'s (gender, race, age) outputs against ``_labels``."""
+    lg, lr, la = outputs
+    g, r, a = labels
     years = (la.exp() / la.exp().sum(1, keepdim=True) * torch.arange(AGE_BINS)).sum(1)
     return {"gender_accuracy": float((lg.argmax(1) == g).float().mean()),
             "race_accuracy": float((lr.argmax(1) == r).float().mean()),

@@ -35,13 +35,9 @@ def sface_float(path: Path):  # -> onnx.ModelProto
     import onnx
     from onnx import numpy_helper
 
-    model = onnx.load(str(path))
+    model = drop_unused_inputs(onnx.load(str(path)))
     graph = model.graph
     inits = {i.name: i for i in graph.initializer}
-    used = {name for node in graph.node for name in node.input}
-    inputs = [i for i in graph.input if i.name in used and i.name not in inits]
-    del graph.input[:]
-    graph.input.extend(inputs)
     nodes = []
     for node in graph.node:
         if node.op_type != "DequantizeLinear" or not all(n in inits for n in node.input):
@@ -55,6 +51,17 @@ def sface_float(path: Path):  # -> onnx.ModelProto
     graph.node.extend(nodes)
     for value in (*graph.input, *graph.output):
         value.type.tensor_type.shape.dim[0].dim_param = "n"
+    return model
+
+
+def drop_unused_inputs(model):  # onnx.ModelProto -> the same, changed in place
+    """Remove the graph inputs that no node reads, and those that are initialisers."""
+    graph = model.graph
+    inits = {i.name for i in graph.initializer}
+    used = {name for node in graph.node for name in node.input}
+    inputs = [i for i in graph.input if i.name in used and i.name not in inits]
+    del graph.input[:]
+    graph.input.extend(inputs)
     return model
 
 
@@ -81,10 +88,17 @@ def session(model_bytes: bytes):
     return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
 
 
-def features(base_path: Path, sface, crops: np.ndarray, mean: Sequence[float], scale: float,
+def sessions(base_path: Path, sface) -> tuple:
+    """onnxruntime sessions of the base model (a file) and of SFace (a ModelProto), for
+    :func:`features`."""
+    return session(base_path.read_bytes()), session(sface.SerializeToString())
+
+
+def features(models: tuple, crops: np.ndarray, mean: Sequence[float], scale: float,
              chunk: int = 64) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """The base model's raw outputs and the L2-normalised SFace embeddings of uint8 crops."""
-    base, emb = session(base_path.read_bytes()), session(sface.SerializeToString())
+    """The base model's raw outputs and the L2-normalised SFace embeddings of uint8 crops;
+    ``models``: the two :func:`sessions`."""
+    base, emb = models
     outs: dict[str, list[np.ndarray]] = {o.name: [] for o in base.get_outputs()}
     embs = []
     m = np.asarray(mean, np.float32)
