@@ -113,3 +113,64 @@ def test_temperature_scaling_recovers_an_overconfident_model():
     assert ece(t) < ece(1.0) / 2
     groups = np.array([0, 0, 1, 1, 1])  # the grouped form (age bins -> age groups) also works
     assert 0.25 <= fit_temperature(overconfident, groups[target], groups) <= 8
+
+
+def test_in_context_keeps_the_face_findable_and_is_reproducible(utk_samples):
+    from facescan.detect import YuNet
+    from facescan.io import load_image
+    from facescan.train.context import in_context
+
+    detector = YuNet()
+    chip, other = load_image(utk_samples[0].path), load_image(utk_samples[1].path)
+    found = 0
+    for seed in range(8):
+        placed = in_context(chip, other, detector, np.random.default_rng(seed))
+        again = in_context(chip, other, detector, np.random.default_rng(seed))
+        if placed is None:
+            assert again is None
+            continue
+        found += 1
+        image, box, _ = placed
+        assert np.array_equal(image, again[0]) and box == again[1]
+        h, w = image.shape[:2]
+        assert min(w, h) > chip.shape[1] * 0.35 * 1.7  # a frame around the (shrunk) face
+        assert 0 <= box[0] < box[2] <= w and 0 <= box[1] < box[3] <= h
+    assert found >= 6  # a real face stays detectable in most surroundings
+
+
+def test_build_crops_in_context_differs_from_plain_and_is_cached_apart(utk_samples, tmp_path):
+    from facescan.detect import YuNet
+    from facescan.train.features import build_crops
+
+    samples, detector = utk_samples[:4], YuNet()
+    plain = build_crops(samples, detector, "square:1.2", 64, tmp_path)
+    context = build_crops(samples, detector, "square:1.2", 64, tmp_path, context_seed=1)
+    assert plain.shape == context.shape == (4, 64, 64, 3)
+    assert len(list(tmp_path.glob("crops-*.npy"))) == 2
+    assert np.array_equal(context, build_crops(samples, detector, "square:1.2", 64, tmp_path, context_seed=1))
+    # a chip's own crop is padded black beyond its edges; in context the frame is filled
+    border = lambda c: np.concatenate([c[:, :3].reshape(len(c), -1), c[:, -3:].reshape(len(c), -1)], 1)  # noqa: E731
+    assert (border(context) == 0).mean() < (border(plain) == 0).mean()
+
+
+def test_train_top_learns_from_several_versions_and_keeps_the_best_epoch():
+    from facescan.train.finetune import FIRST_TRAINED, Top, evaluate_top, train_top
+
+    torch.manual_seed(0)
+    rng = np.random.default_rng(0)
+    n = 96
+    _, samples = _synthetic(n, rng)
+    female = torch.tensor([s.labels["gender"] == "female" for s in samples], dtype=torch.float32)
+
+    def version(shift):  # trunk-shaped features whose mean encodes gender
+        x = torch.randn(n, 128, 14, 14) * 0.5 + shift
+        x[:, :32] += 3 * female.view(-1, 1, 1, 1)
+        return x.half(), x.flip(3).half()
+
+    net = TinyXception().eval()
+    plain, shifted = version(0.0), version(0.3)
+    before = evaluate_top(Top(net, first_trained=FIRST_TRAINED).eval(), *plain, samples)
+    top = train_top(net, [plain, shifted], samples, [plain, shifted], samples, epochs=6, batch=32)
+    after = [evaluate_top(top, *v, samples) for v in (plain, shifted)]
+    assert not top.training
+    assert min(a["gender_accuracy"] for a in after) > max(0.8, before["gender_accuracy"])

