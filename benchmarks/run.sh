@@ -40,5 +40,9 @@ done
     --backend facescan,fer --attributes emotion --out benchmarks/eval-fer2013-test >/dev/null
 "$PY" benchmarks/summarize.py "$out" BENCHMARKS.md benchmarks/eval-utkface-test/metrics.json \
     benchmarks/eval-fer2013-test/metrics.json
-# target finding on composed group photos (its own section of BENCHMARKS.md)
+# faces as chips and in context, and target finding on composed group photos (own sections)
+"$PY" benchmarks/context_bench.py --write BENCHMARKS.md >/dev/null
+# gender on LFW-a (labels from first names: gender-guesser, a benchmark-only tool, GPL-3.0)
+"$PY" -m pip install -q gender-guesser==0.4.0
+"$PY" benchmarks/lfw_gender.py --write BENCHMARKS.md >/dev/null
 "$PY" benchmarks/target_bench.py --write BENCHMARKS.md >/dev/null
