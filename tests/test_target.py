@@ -299,19 +299,58 @@ def test_gpt4o_backend_against_a_local_server(group_photo, analyzer, monkeypatch
 
 def test_openai_backend_http_errors_and_missing_key(monkeypatch):
     pytest.importorskip("openai")
-    from facescan.target.openai_ask import openai_ask
+    from facescan.target.api_ask import api_ask
     from facescan.vlm import VLMOptions
 
     server = _Server({}, status=500)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     try:
-        ask = openai_ask("gpt-4o", VLMOptions(api_base=server.url, retries=0, cache=False))
+        ask = api_ask("gpt-4o", VLMOptions(api_base=server.url, retries=0, cache=False))
         with pytest.raises(BackendError, match="HTTP 500"):
             ask(np.zeros((20, 20, 3), np.uint8), "which?", answer_schema(1))
     finally:
         server.close()
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(facescan.ConfigError, match="OPENAI_API_KEY"):
-        openai_ask("gpt-4o")
+        api_ask("gpt-4o")
     with pytest.raises(facescan.ConfigError, match="unknown target backend"):
         facescan.find_person(np.zeros((20, 20, 3), np.uint8), "x", backend="llava")
+
+
+def test_gemini_backend_against_a_local_server(group_photo, analyzer, httpserver, monkeypatch):
+    pytest.importorskip("google.genai")  # in the test extra: CI has it
+    image, places = group_photo
+    reply = {"person": 2, "ambiguous": False, "gender": "female", "age_group": "30-39",
+             "race": "white", "emotion": "happy", "clothing_color": "none", "hair_color": "brown",
+             "reason": "second box"}
+    httpserver.expect_request("/v1beta/models/gemini-2.5-flash:generateContent", method="POST").respond_with_json({
+        "candidates": [{"content": {"role": "model", "parts": [{"text": json.dumps(reply)}]}, "finishReason": "STOP"}],
+        "usageMetadata": {"promptTokenCount": 900, "candidatesTokenCount": 40, "totalTokenCount": 940}})
+    monkeypatch.setenv("GEMINI_API_KEY", "g-test")
+    result = facescan.find_person(image, "the second person from the left", backend="gemini", analyzer=analyzer,
+                                  api_base=httpserver.url_for("").rstrip("/"))
+    assert result.status == "match" and result.match.index == 1 and result.backend == "gemini"
+    x1, _, x2, _ = result.match.bbox
+    assert places[1][0] <= (x1 + x2) / 2 <= places[1][2]
+    assert result.to_dict()["person"]["attributes"]["gender"] == "female"
+    [(request, _)] = httpserver.log
+    assert request.headers["x-goog-api-key"] == "g-test"
+    body = request.get_json()
+    picture, question = body["contents"][0]["parts"]
+    assert picture["inlineData"]["data"] and "the second person from the left" in question["text"]
+    config = body["generationConfig"]
+    assert config["responseMimeType"] == "application/json"
+    assert config["responseJsonSchema"]["properties"]["person"]["enum"] == [0, 1, 2, 3, 4]
+
+
+def test_target_backend_names():
+    from facescan.target.api_ask import api_model
+
+    assert api_model("gpt-4o") == ("openai", "gpt-4o")
+    assert api_model("gpt-4o-mini") == ("openai", "gpt-4o-mini")
+    assert api_model("openai:qwen2.5-vl") == ("openai", "qwen2.5-vl")
+    assert api_model("gemini") == ("gemini", "gemini-2.5-flash")
+    assert api_model("gemini:gemini-2.5-pro") == ("gemini", "gemini-2.5-pro")
+    for bad in ("llava", "openai:", "gpt4o"):
+        with pytest.raises(facescan.ConfigError, match="unknown target backend"):
+            api_model(bad)

@@ -416,10 +416,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("target", help="find the person a description means and report their attributes")
     p.add_argument("image", help="the image (a group photo)")
     p.add_argument("description", help='who, in plain English, e.g. "the man in the blue shirt"')
-    p.add_argument("--backend", default="local", help="local (offline, default), gpt-4o (or another "
-                   "gpt-* model) or openai:MODEL for any OpenAI-compatible endpoint (needs facescan[api] "
-                   "and OPENAI_API_KEY)")
-    p.add_argument("--api-base", help="base URL of the OpenAI-compatible API (default: $OPENAI_BASE_URL)")
+    p.add_argument("--backend", default="local", help="local (offline, default); gpt-4o (or another "
+                   "gpt-* model) or openai:MODEL for any OpenAI-compatible endpoint (OPENAI_API_KEY); "
+                   "gemini or gemini:MODEL (GEMINI_API_KEY); the VLMs need facescan[api]")
+    p.add_argument("--api-base", help="base URL of the API (default: $OPENAI_BASE_URL for OpenAI-compatible ones)")
     p.add_argument("-o", "--output", help="write the JSON result to FILE.json or '-' (stdout)")
     p.add_argument("--detector", default="yunet", choices=["yunet", "none"])
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")

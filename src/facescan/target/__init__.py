@@ -8,7 +8,8 @@ attributes, and then asks a backend which person is meant:
   attribute probabilities and colours measured around each face;
 * a VLM (set-of-marks, :mod:`~facescan.target.marks`): numbered boxes are drawn on the image
   and the model answers which number fits, under a JSON schema. ``gpt-4o`` and
-  ``openai:MODEL`` use the ``openai`` package (``pip install 'facescan[api]'``); any other
+  ``openai:MODEL`` use the ``openai`` package, ``gemini[:MODEL]`` ``google-genai`` (both:
+  ``pip install 'facescan[api]'``); any other
   model can be plugged in as ``ask=callable(image_rgb, prompt, json_schema) -> dict``.
 """
 
@@ -31,16 +32,6 @@ __all__ = ["STATUSES", "Candidate", "Constraint", "Query", "TargetResult", "find
 Ask = Callable[[Any, str, dict], "dict | str"]
 
 
-def _vlm_model(backend: str) -> str:
-    if backend.startswith("openai:") and len(backend) > len("openai:"):
-        return backend.split(":", 1)[1]
-    if backend.startswith("gpt-"):
-        return backend
-    raise ConfigError(f"unknown target backend {backend!r}: use 'local', 'gpt-4o' (or another "
-                      "'gpt-*' model) or 'openai:MODEL' for any OpenAI-compatible endpoint, "
-                      "or pass ask=callable for another VLM")
-
-
 def find_person(image: ImageInput, description: str, backend: str = "local",
                 analyzer: Analyzer | None = None, ask: Ask | None = None,
                 api_base: str | None = None) -> TargetResult:
@@ -48,7 +39,7 @@ def find_person(image: ImageInput, description: str, backend: str = "local",
 
     ``analyzer`` (an :class:`~facescan.Analyzer`, made with all four attributes if omitted)
     detects the faces and fills race, gender, age and emotion. ``backend`` is ``"local"`` or a
-    VLM (``"gpt-4o"``, ``"openai:MODEL"``); ``ask`` overrides how the VLM is called (and then
+    VLM (``"gpt-4o"``, ``"openai:MODEL"``, ``"gemini[:MODEL]"``); ``ask`` overrides how the VLM is called (and then
     ``backend`` is only the name recorded in the result). The result's ``status`` says whether
     it is a clear match, ambiguous, no match, or why no answer could be given.
     """
@@ -60,10 +51,10 @@ def find_person(image: ImageInput, description: str, backend: str = "local",
         raise ConfigError(f"description must be a string, got {type(description).__name__}")
     if backend != "local" and ask is None:
         from ..vlm import VLMOptions
+        from .api_ask import api_ask
         from .marks import PROMPT_VERSION
-        from .openai_ask import openai_ask
 
-        ask = openai_ask(_vlm_model(backend), VLMOptions(api_base=api_base), PROMPT_VERSION)
+        ask = api_ask(backend, VLMOptions(api_base=api_base), PROMPT_VERSION)
     rgb = load_image(image)
     analyzer = analyzer if analyzer is not None else Analyzer()
     faces = analyzer.analyze(rgb)

@@ -87,6 +87,17 @@ def _sources(family: str, arg: str) -> dict[str, str] | str:
     return mapping
 
 
+def api_engine(family: str, model: str, options: VLMOptions, prompt_version: str = ""):
+    """The client of an API family: ``gemini``, else an OpenAI-compatible endpoint."""
+    if family == "gemini":
+        from .gemini import GeminiEngine
+
+        return GeminiEngine(model, options, prompt_version)
+    from .openai_api import OpenAIEngine
+
+    return OpenAIEngine(model, options, prompt_version)
+
+
 def make_backend(name: str, attributes: Sequence[str], options: Mapping[str, Any] | VLMOptions | None = None):
     """Build the named backend for ``attributes`` (those it cannot give are left out)."""
     from .backend import VLMBackend
@@ -101,15 +112,7 @@ def make_backend(name: str, attributes: Sequence[str], options: Mapping[str, Any
     label_sets = parse_label_sets(opts.labels)
     engines: dict[str, Any] = {}
     if family in API_FAMILIES:
-        model = arg or API_FAMILIES[family]
-        if family == "gemini":
-            from .gemini import GeminiEngine
-
-            engine: Any = GeminiEngine(model, opts, prompts.version)
-        else:
-            from .openai_api import OpenAIEngine
-
-            engine = OpenAIEngine(model, opts, prompts.version)
+        engine = api_engine(family, arg or API_FAMILIES[family], opts, prompts.version)
         engines = {a: engine for a in attributes}
     else:
         from .hf import load_model
