@@ -13,29 +13,18 @@ left out of both. Fixed seed: the same run gives the same numbers on the same ma
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
-from summarize import replace_section  # benchmarks/ is on sys.path when run as a script
+from summarize import face_in, provenance, replace_section  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 BEGIN, END = "<!-- context:begin -->", "<!-- context:end -->"
 BACKENDS = ("facescan", "facescan-fast", "faceapi")
 SEED = 7
-
-
-def _face_at(faces, box):
-    """The detected face whose centre lies in ``box`` (x1, y1, x2, y2), if any."""
-    for f in faces:
-        cx, cy = (f.bbox[0] + f.bbox[2]) / 2, (f.bbox[1] + f.bbox[3]) / 2
-        if box[0] <= cx <= box[2] and box[1] <= cy <= box[3]:
-            return f
-    return None
 
 
 def run(limit: int | None) -> dict:
@@ -59,7 +48,12 @@ def run(limit: int | None) -> dict:
             left_out += 1
             continue
         views = {"chip": (chip, (0, 0, chip.shape[1], chip.shape[0])), "context": (placed[0], placed[1])}
-        found = {(b, v): _face_at(analyzers[b].analyze(img), box) for b in BACKENDS for v, (img, box) in views.items()}
+        found = {}
+        for b in BACKENDS:
+            for v, (img, box) in views.items():
+                faces = analyzers[b].analyze(img)
+                k = face_in(faces, box)
+                found[(b, v)] = None if k is None else faces[k]
         if any(f is None for f in found.values()):
             left_out += 1
             continue
@@ -75,10 +69,8 @@ def run(limit: int | None) -> dict:
 
 def table(result: dict, seconds: float, command: str) -> str:
     hits, n = result["hits"], result["n"]
-    out = [(f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} CPU cores "
-           f"({platform.processor() or platform.machine()}), Python {platform.python_version()}, by "
-           f"`{command}` ({seconds:.0f} s). UTKFace `test`: {n - result['left_out']} of {n} faces "
-           f"(left out: missed by the detector in a view, {result['left_out']})."), "",
+    out = [(f"{provenance(command, seconds)} UTKFace `test`: {n - result['left_out']} of {n} faces "
+            f"(left out: missed by the detector in a view, {result['left_out']})."), "",
            "| backend | gender chip / context | race chip / context | age MAE chip / context | 5 age groups (of the years) chip / context |",
            "|---|---|---|---|---|"]
     for b in BACKENDS:

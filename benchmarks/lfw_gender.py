@@ -14,13 +14,11 @@ backend analyses every kept image with detection; the face nearest the centre is
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import time
 from pathlib import Path
 
-from summarize import replace_section  # benchmarks/ is on sys.path when run as a script
+from summarize import provenance, replace_section  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
@@ -28,23 +26,20 @@ BEGIN, END = "<!-- lfw:begin -->", "<!-- lfw:end -->"
 BACKENDS = ("facescan", "facescan-fast", "faceapi")
 
 
-def labelled() -> list[tuple[Path, str]]:
+def labelled() -> tuple[list[tuple[Path, str]], int]:
+    """(image, gender) for the images whose first name has a clear gender; and how many images."""
     import gender_guesser.detector
 
     names = gender_guesser.detector.Detector(case_sensitive=False)
-    out = []
-    for path in sorted((DATA / "lfw").glob("*/*.jpg")):
-        guess = names.get_gender(path.parent.name.split("_")[0])
-        if guess in ("male", "female"):
-            out.append((path, guess))
-    return out
+    paths = sorted((DATA / "lfw").glob("*/*.jpg"))
+    guesses = [(path, names.get_gender(path.parent.name.split("_")[0])) for path in paths]
+    return [(path, g) for path, g in guesses if g in ("male", "female")], len(paths)
 
 
 def run() -> tuple[dict, int, int]:
     from facescan import Analyzer
 
-    items = labelled()
-    total = len(list((DATA / "lfw").glob("*/*.jpg")))
+    items, total = labelled()
     result = {}
     for backend in BACKENDS:
         analyzer = Analyzer(["gender"], backend=backend)
@@ -60,9 +55,7 @@ def run() -> tuple[dict, int, int]:
 
 
 def table(result: dict, n: int, total: int, seconds: float) -> str:
-    out = [(f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} CPU cores "
-            f"({platform.processor() or platform.machine()}), Python {platform.python_version()}, by "
-            f"`python benchmarks/lfw_gender.py` ({seconds:.0f} s): {n} of {total} LFW-a images kept."), "",
+    out = [f"{provenance('python benchmarks/lfw_gender.py', seconds)} {n} of {total} LFW-a images kept.", "",
            "| backend | gender accuracy | female recall | male recall |", "|---|---|---|---|"]
     for backend, right in result.items():
         hit = right["male"][0] + right["female"][0]

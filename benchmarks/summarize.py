@@ -36,6 +36,25 @@ def replace_section(path: Path, begin: str, end: str, body: str) -> None:
     path.write_text(head + begin + "\n" + body + "\n" + end + rest.split(end, 1)[1])
 
 
+def provenance(command: str, seconds: float | None = None) -> str:
+    """"Measured DATE on N cores (CPU), Python V, by `command` (S s)": the first line of a section."""
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
+    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+               platform.processor() or platform.machine())
+    took = f" ({seconds:.0f} s)" if seconds is not None else ""
+    return (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}, by `{command}`{took}.")
+
+
+def face_in(faces, box) -> int | None:
+    """Index of the first detected face whose centre lies in ``box`` (x1, y1, x2, y2), or None."""
+    for i, f in enumerate(faces):
+        cx, cy = (f.bbox[0] + f.bbox[2]) / 2, (f.bbox[1] + f.bbox[3]) / 2
+        if box[0] <= cx <= box[2] and box[1] <= cy <= box[3]:
+            return i
+    return None
+
+
 def label(r):
     extra = "".join(f", {k}={r[k]}" for k in ("backend", "detector") if k in r)
     return f"{r['pipeline']}{extra}"
@@ -163,11 +182,7 @@ def main() -> None:
                              class_tables(utk, "gender", "gender, UTKFace `test` split")])
     if fer is not None:
         groups += "\n" + class_tables(fer, "emotion", "emotion, FER2013 PublicTest")
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-               platform.processor())
-    header = (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), "
-              f"Python {platform.python_version()}, by `bash benchmarks/run.sh`.\n\n")
+    header = provenance("bash benchmarks/run.sh") + "\n\n"
     replace_section(target, BEGIN, END, f"{header}{tables(rows)}\n{groups}")
     print(tables(rows) + "\n" + groups)
 

@@ -14,32 +14,23 @@ numbers on the same machine.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import math
 import os
-import platform
 import random
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from summarize import replace_section  # benchmarks/ is on sys.path when run as a script
+from summarize import face_in, provenance, replace_section  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 BEGIN, END = "<!-- target:begin -->", "<!-- target:end -->"
 
 
-def _detected_index(faces, box) -> int | None:
-    for i, f in enumerate(faces):
-        cx, cy = (f.bbox[0] + f.bbox[2]) / 2, (f.bbox[1] + f.bbox[3]) / 2
-        if box[0] <= cx <= box[2] and box[1] <= cy <= box[3]:
-            return i
-    return None
-
-
-def run(scenes_per_size: int, seed: int = 0) -> list[dict]:
+def run(scenes_per_size: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
+    """One row per description, and one per person in the scenes (their attributes right or not)."""
     from facescan import Analyzer
     from facescan.datasets import read_utkface
     from facescan.labels import age_group5
@@ -50,7 +41,7 @@ def run(scenes_per_size: int, seed: int = 0) -> list[dict]:
 
     samples = list(read_utkface(DATA / "utkface", "test"))
     analyzer = Analyzer()
-    rows = []
+    rows, people = [], []
     for n in range(2, 9):
         for s in range(scenes_per_size):
             scene_seed = seed * 100_000 + n * 1000 + s
@@ -59,13 +50,12 @@ def run(scenes_per_size: int, seed: int = 0) -> list[dict]:
             faces = analyzer.analyze(scene.image)
             analyse_ms = (time.perf_counter() - start) * 1000
             for p in scene.people:  # each face's attributes, against its labels
-                i = _detected_index(faces, p.box)
-                got = faces[i].attributes if i is not None else {}
-                rows.append({"scene": scene_seed, "n": n, "k": None, "detected": i is not None,
-                             **{k: i is not None and v for k, v in (
-                                 ("gender", got.get("gender") and got["gender"].label == p.gender),
-                                 ("race", got.get("race") and got["race"].label == p.race),
-                                 ("age5", got.get("age") and age_group5(got["age"].years) == age_group5(p.age)))}})
+                i = face_in(faces, p.box)
+                a = faces[i].attributes if i is not None else None
+                people.append({"detected": a is not None,
+                               "gender": a is not None and a["gender"].label == p.gender,
+                               "race": a is not None and a["race"].label == p.race,
+                               "age5": a is not None and age_group5(a["age"].years) == age_group5(p.age)})
             rng = random.Random(scene_seed)
             tasks = []
             for k in (1, 2, 3):
@@ -80,12 +70,12 @@ def run(scenes_per_size: int, seed: int = 0) -> list[dict]:
                 start = time.perf_counter()
                 result = target_local(scene.image, faces, parse_description(text))
                 ms = (time.perf_counter() - start) * 1000
-                want = None if target is None else _detected_index(faces, scene.people[target].box)
+                want = None if target is None else face_in(faces, scene.people[target].box)
                 top = result.candidates[0].index if result.candidates else None
                 rows.append({"scene": scene_seed, "n": n, "k": k, "kinds": list(kinds), "text": text, "status": result.status,
                              "top1": target is not None and want is not None and top == want,
                              "detected": len(faces), "analyse_ms": analyse_ms, "target_ms": ms})
-    return rows
+    return rows, people
 
 
 def pct(hits: int, total: int) -> str:
@@ -100,9 +90,7 @@ def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def table(rows: list[dict], seconds: float, command: str) -> str:
-    people = [r for r in rows if r["k"] is None]
-    rows = [r for r in rows if r["k"] is not None]
+def table(rows: list[dict], people: list[dict], seconds: float, command: str) -> str:
     pos = [r for r in rows if r["k"] > 0]
     neg = [r for r in rows if r["k"] == 0]
     cell: dict = defaultdict(list)
@@ -113,15 +101,12 @@ def table(rows: list[dict], seconds: float, command: str) -> str:
         cell[("all", "all")].append(r["top1"])
     goal = [r["top1"] for r in pos if r["k"] in (1, 2) and 3 <= r["n"] <= 5]
     goal_acc = sum(goal) / len(goal)
-    date = datetime.date.today().isoformat()
     low, high = wilson(sum(goal), len(goal))
     goal_line = (f"**Target: >= 90% top-1 on descriptions naming 1 or 2 attributes that make the person "
                  f"unique, groups of 3-5: measured {100 * goal_acc:.1f}% over {len(goal)} descriptions "
                  f"(95% interval {100 * low:.1f}-{100 * high:.1f}%): "
                  f"{'met' if goal_acc >= 0.9 else 'NOT met'}.**")
-    out = [(f"Measured {date} on {os.cpu_count()} CPU cores ({platform.processor() or platform.machine()}), "
-            f"Python {platform.python_version()}, by `{command}` ({seconds:.0f} s in all)."), "",
-           goal_line, "",
+    out = [provenance(command, seconds), "", goal_line, "",
            ("Top-1 accuracy (best-ranked person is the one described, whatever the status), by group "
             "size and number of attributes named (descriptions in brackets):"), "",
            "| people | 1 attribute | 2 attributes | 3 attributes | all |", "|---|---|---|---|---|"]
@@ -147,7 +132,7 @@ def table(rows: list[dict], seconds: float, command: str) -> str:
                    + f" | {pct(right, len(group)).split(' ')[0]} | {pct(wrong, len(group)).split(' ')[0]} |")
     out += ["", f"The models on the {len(people)} faces of these scenes (found by the detector: "
             f"{pct(sum(r['detected'] for r in people), len(people)).split(' ')[0]}), against their labels: "
-            + ", ".join(f"{k} {pct(sum(bool(r[k]) for r in people), len(people)).split(' ')[0]}"
+            + ", ".join(f"{k} {pct(sum(r[k] for r in people), len(people)).split(' ')[0]}"
                         for k in ("gender", "race", "age5")) + " (age5: the paper's 5 age groups of the "
             "estimated years; the `test` split as chips: see the UTKFace tables above)."]
     a_ms = sorted({r["scene"]: r["analyse_ms"] for r in rows}.values())
@@ -166,10 +151,10 @@ def main() -> None:
     ap.add_argument("--jsonl", help="also save every description's outcome here")
     args = ap.parse_args()
     start = time.perf_counter()
-    rows = run(args.scenes_per_size, args.seed)
+    rows, people = run(args.scenes_per_size, args.seed)
     command = "python benchmarks/target_bench.py" + (
         f" --scenes-per-size {args.scenes_per_size}" if args.scenes_per_size != 60 else "")
-    text = table(rows, time.perf_counter() - start, command)
+    text = table(rows, people, time.perf_counter() - start, command)
     print(text)
     if args.jsonl:
         Path(args.jsonl).write_text("".join(json.dumps(r) + "\n" for r in rows))

@@ -26,8 +26,17 @@ _YUNET = ModelSpec(
     card="yunet.md",
 )
 
-# the fine-tuned network's age head: 101 one-year bins (also passed through by the stacked graph)
-_FINETUNED_AGE = Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=0.953)
+
+def _utk_heads(gender: float = 1.0, race: float = 1.0, age: float = 1.0) -> tuple[Head, ...]:
+    """The outputs of facescan's UTKFace models, with their temperatures: gender, race
+    (UTKFace's 5) and age (101 one-year bins)."""
+    return (Head("gender", "gender", "softmax", GENDER, temperature=gender),
+            Head("race", "race", "softmax", RACE_UTK5, temperature=race),
+            Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=age))
+
+
+# the fine-tuned network's age temperature (its age output passes through the stacked graph)
+_FINETUNED_AGE_T = 0.953
 
 _SFACE = ModelSpec(
     name="sface",
@@ -54,11 +63,7 @@ _UTK_FINETUNED = ModelSpec(
     training_data="UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
                   "backbone pre-training: face-api's undisclosed age/gender data",
     **_FACEAPI_INPUT,
-    heads=(
-        Head("gender", "gender", "softmax", GENDER, temperature=0.734),
-        Head("race", "race", "softmax", RACE_UTK5, temperature=0.869),
-        _FINETUNED_AGE,
-    ),
+    heads=_utk_heads(gender=0.734, race=0.869, age=_FINETUNED_AGE_T),
     card="facescan-utkface-finetuned.md",
 )
 
@@ -74,11 +79,7 @@ _UTK_STACKED = ModelSpec(
     training_data="stacking: UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
                   "see facescan-utkface-finetuned and sface for their parts",
     **_FACEAPI_INPUT,
-    heads=(
-        Head("gender", "gender", "softmax", GENDER, temperature=0.9),
-        Head("race", "race", "softmax", RACE_UTK5, temperature=1.151),
-        _FINETUNED_AGE,
-    ),
+    heads=_utk_heads(gender=0.9, race=1.151, age=_FINETUNED_AGE_T),
     card="facescan-utkface-stacked.md",
 )
 
@@ -94,11 +95,7 @@ _UTK_HEADS = ModelSpec(
     training_data="heads: UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
                   "backbone: face-api's undisclosed age/gender training data",
     **_FACEAPI_INPUT,
-    heads=(
-        Head("gender", "gender", "softmax", GENDER),
-        Head("race", "race", "softmax", RACE_UTK5),
-        Head("age", "age", "age_bins", tuple(str(y) for y in range(101))),
-    ),
+    heads=_utk_heads(),
     card="facescan-utkface-heads.md",
 )
 

@@ -24,11 +24,15 @@ def sha256(path: Path) -> str:
 CONTEXT_SEED = 1
 
 
+# the views of each face that training uses: as cropped from its chip, and in context
+VIEWS = ("plain", "context")
+
+
 def _utkface_features(data: Path, work: Path, extract: Callable, size: int = 112,
                       context: bool = False) -> tuple[dict, dict]:
-    """UTKFace train/val samples, and ``extract(crops)`` of their run-time crops (uint8,
-    ``size`` pixels square), per split; with ``context``, also of each face's in-context copy
-    (under "train/context", "val/context")."""
+    """UTKFace train/val samples, and per split a list of ``extract(crops)``, one per view
+    (:data:`VIEWS`; only the first without ``context``) of the run-time crops (uint8, ``size``
+    pixels square)."""
     from ..datasets import read_utkface
     from ..detect import YuNet
     from .features import build_crops
@@ -39,10 +43,9 @@ def _utkface_features(data: Path, work: Path, extract: Callable, size: int = 112
     splits = {s: list(read_utkface(data, s)) for s in ("train", "val")}
     feats = {}
     for name, samples in splits.items():
-        feats[name] = extract(build_crops(samples, detector, CROP_POLICY, size, work / "cache"))
-        if context:
-            feats[f"{name}/context"] = extract(build_crops(samples, detector, CROP_POLICY, size, work / "cache",
-                                                           context_seed=CONTEXT_SEED))
+        seeds = (None, CONTEXT_SEED) if context else (None,)
+        feats[name] = [extract(build_crops(samples, detector, CROP_POLICY, size, work / "cache", context_seed=seed))
+                       for seed in seeds]
         log.info("%s: %d samples, features ready (%.0fs)", name, len(samples), time.time() - start)
     return splits, feats
 
@@ -56,8 +59,8 @@ def build_utkface_heads(data: Path, out: Path, work: Path, epochs: int = 40, see
     backbone, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
     splits, feats = _utkface_features(data, work, lambda c: (faceapi_features(backbone, c),
                                                              faceapi_features(backbone, c, flip=True)))
-    heads = train_heads(*feats["train"], splits["train"], epochs=epochs, seed=seed)
-    metrics = evaluate(heads, *feats["val"], splits["val"])
+    heads = train_heads(*feats["train"][0], splits["train"], epochs=epochs, seed=seed)
+    metrics = evaluate(heads, *feats["val"][0], splits["val"])
     export_onnx(FlipTTAModel(backbone, heads).eval(), out, 112, 3, ["gender", "race", "age"])
     return {"model": str(out), "sha256": sha256(out), "val": metrics,
             "n_train": len(splits["train"]), "n_val": len(splits["val"]),
@@ -104,15 +107,13 @@ def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, 
     net, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
     splits, feats = _utkface_features(data, work, lambda c: (trunk_features(net, c, False),
                                                              trunk_features(net, c, True)), context=True)
-    versions = ("", "/context")
-    top = train_top(net, [feats["train" + v] for v in versions], splits["train"],
-                    [feats["val" + v] for v in versions], splits["val"], epochs=epochs, seed=seed)
+    top = train_top(net, feats["train"], splits["train"], feats["val"], splits["val"], epochs=epochs, seed=seed)
     labels = _labels(splits["val"])
-    outputs = {v or "/plain": _predict(top, *feats["val" + v]) for v in versions}
-    metrics = {k[1:]: top_metrics(o, labels) for k, o in outputs.items()}
+    outputs = [_predict(top, *view) for view in feats["val"]]
+    metrics = {name: top_metrics(o, labels) for name, o in zip(VIEWS, outputs)}
     names = ("gender", "race", "age")
-    calibration = _temperatures({k: torch.cat([o[i] for o in outputs.values()]).numpy() for i, k in enumerate(names)},
-                                {k: torch.cat([y] * len(versions)).numpy() for k, y in zip(names, labels)})
+    calibration = _temperatures({k: torch.cat([o[i] for o in outputs]).numpy() for i, k in enumerate(names)},
+                                {k: torch.cat([y] * len(outputs)).numpy() for k, y in zip(names, labels)})
     export_onnx(FullModel(net, top).eval(), out, 112, 3, ["gender", "race", "age"])
     return {"model": str(out), "sha256": sha256(out), "val": metrics, "calibration": calibration,
             "n_train": len(splits["train"]), "n_val": len(splits["val"]),
@@ -136,18 +137,16 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
     models = stack.sessions(base_path, sface)
     splits, feats = _utkface_features(
         data, work, lambda c: stack.features(models, c, base.mean, base.scale), base.input_size, context=True)
-    versions = ("", "/context")
-    truth = {s: {k: np.concatenate([t.numpy()] * len(versions)) for k, t in zip(("gender", "race"), _labels(v)[:2])}
+    truth = {s: {k: np.concatenate([t.numpy()] * len(VIEWS)) for k, t in zip(("gender", "race"), _labels(v)[:2])}
              for s, v in splits.items()}
     heads, fitted, logits = {}, {}, {}
-    for attr in stack.STACKED:
-        x = {s: np.vstack([stack.stack_input(feats[s + v][0][attr], feats[s + v][1]) for v in versions])
-             for s in splits}
+    for attr in stack.STACKED:  # each split's views, one after the other
+        x = {s: np.vstack([stack.stack_input(base_out[attr], emb) for base_out, emb in feats[s]]) for s in splits}
         w, b, fitted[attr] = stack.fit(x["train"], truth["train"][attr], x["val"], truth["val"][attr])
         heads[attr] = (w, b)
         logits[attr] = x["val"] @ w.T + b
-        base_out = np.vstack([feats["val" + v][0][attr] for v in versions])
-        fitted[attr].update(base_val_accuracy=round(float((base_out.argmax(1) == truth["val"][attr]).mean()), 4),
+        base_logits = np.vstack([base_out[attr] for base_out, _ in feats["val"]])
+        fitted[attr].update(base_val_accuracy=round(float((base_logits.argmax(1) == truth["val"][attr]).mean()), 4),
                             stacked_val_accuracy=round(float((logits[attr].argmax(1) == truth["val"][attr]).mean()), 4))
     stack.compose(base_path, sface, heads, base.mean, base.scale, out)
     calibration = _temperatures(logits, truth["val"])
