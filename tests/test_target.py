@@ -194,7 +194,7 @@ def test_cli_target_finds_the_described_person(utk_test, tmp_path, capsys):
     assert record["status"] in ("match", "ambiguous") and record["path"] == str(path)
     x1, _, x2, _ = record["match"]["bbox"]
     assert person.box[0] <= (x1 + x2) / 2 <= person.box[2]
-    assert set(record["person"]["attributes"]) == {"gender", "age", "race", "emotion"}
+    assert set(record["person"]["attributes"]) == {"gender", "age", "race", "emotion", "appearance"}
     assert cli.main(["target", str(path), "the person in the yellow shirt zzz"]) == 0
     printed = capsys.readouterr().out
     assert "zzz" in printed and ("no_match" in printed or "yellow" in printed)

@@ -79,9 +79,26 @@ def test_unknown_words_are_reported(text, unknown):
 
 
 def test_known_but_unmeasurable_words_are_unsupported():
-    query = parse_description("the bald man with glasses and a beard, contempt")
-    assert {"bald", "glasses", "beard", "contempt"} <= set(query.unsupported)
-    assert _cons("the bald man with glasses and a beard, contempt") == {("gender", "male")}
+    query = parse_description("the tall man with a tie and a tattoo")
+    assert {"tall", "tie", "tattoo"} <= set(query.unsupported)
+    assert _cons("the tall man with a tie and a tattoo") == {("gender", "male")}
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("the bald man with glasses and a beard", {("gender", "male"), ("appearance", "bald"),
+                                               ("appearance", "eyeglasses"), ("appearance", "beard")}),
+    ("woman in sunglasses and a hat", {("gender", "female"), ("appearance", "eyeglasses"),
+                                       ("appearance", "wearing_hat")}),
+    ("the guy with a moustache, not wearing glasses", {("gender", "male"), ("appearance", "mustache"),
+                                                       ("appearance", "eyeglasses", "not")}),
+    ("blond girl with bangs", {("gender", "female"), ("age", "0-19"), ("hair_color", "blonde"),
+                               ("appearance", "bangs")}),
+    ("the bearded one in a cap, contemptuous", {("appearance", "beard"), ("appearance", "wearing_hat"),
+                                                ("emotion", "contempt")}),
+])
+def test_looks_become_appearance_constraints(text, expected):
+    query = parse_description(text)
+    assert _cons(text) == expected and not query.unsupported and not query.contradictions
 
 
 @pytest.mark.parametrize("text,kind", [

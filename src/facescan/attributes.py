@@ -60,7 +60,22 @@ def _years_predictions(years: np.ndarray, spread: float) -> list[Prediction]:
     return out
 
 
+def _multilabel_predictions(labels: tuple[str, ...], probs: np.ndarray) -> list[Prediction]:
+    """Independent yes/no probabilities -> label: the labels at 0.5 or more, joined by ", "
+    ("none" if none); score: the probability that all the yes/no calls are right (assuming
+    independence); probs: each label's own probability (they do not sum to 1)."""
+    out = []
+    for p in probs:
+        present = [name for name, q in zip(labels, p) if q >= 0.5]
+        joint = float(np.prod(np.maximum(p, 1 - p)))
+        out.append(Prediction(", ".join(present) or "none", joint, dict(zip(labels, map(float, p)))))
+    return out
+
+
 def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
+    if head.kind == "multilabel":
+        z = raw.astype(np.float64) / head.temperature
+        return _multilabel_predictions(head.labels, 1 / (1 + np.exp(-z)))
     if head.kind == "years":
         return _years_predictions(raw, head.spread)
     probs = _softmax(raw.astype(np.float64), head.temperature)

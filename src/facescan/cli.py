@@ -35,7 +35,7 @@ def _save_annotated(result, folder: Path, used: set[str]) -> None:
     from PIL import Image
 
     from .io import load_image
-    from .output import annotate
+    from .annotate import annotate
 
     stem, k = Path(result.path).stem, 1
     name = stem + ".jpg"
@@ -45,6 +45,13 @@ def _save_annotated(result, folder: Path, used: set[str]) -> None:
     Image.fromarray(annotate(load_image(result.path), result)).save(folder / name, quality=92)
 
 
+def _add_detect_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--detect-scales", default="auto", metavar="auto|S[,S...]",
+                   help="YuNet passes: 'auto' (base scale + a coarse pass for frame-filling faces), or "
+                   "multiples of the base scale, e.g. '1,2' to also find faces of 12-24 px (4x slower)")
+    p.add_argument("--max-faces", type=int, default=0, metavar="N", help="keep the N best faces (0: all)")
+
+
 def _analyze(args: argparse.Namespace) -> int:
     from .io import iter_image_paths
     from .output import open_writer
@@ -52,7 +59,8 @@ def _analyze(args: argparse.Namespace) -> int:
 
     analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector,
                         min_score=args.min_score, abstain_below=args.abstain_below,
-                        backend_options=_vlm_options(args))
+                        backend_options=_vlm_options(args), detect_scales=args.detect_scales,
+                        max_faces=args.max_faces)
     paths = list(iter_image_paths(args.paths))
     if not paths:
         print("facescan: no images found in the given paths", file=sys.stderr)
@@ -192,11 +200,13 @@ def _train(args: argparse.Namespace) -> int:
 
     work, out = Path(args.work), Path(args.out)
     needs_data = {"utkface-heads": "UTKFace", "utkface-finetune": "UTKFace", "utkface-stack": "UTKFace",
-                  "fer-finetune": "FER2013"}
+                  "fer-finetune": "FER2013", "multitask": "shared data (utkface/, celeba/, aaf/, fer2013/)"}
     if args.recipe in needs_data and not args.data:
         raise ConfigError(f"facescan train {args.recipe} needs --data (the {needs_data[args.recipe]} folder)")
     epochs = {"epochs": args.epochs} if args.epochs else {}
-    if args.recipe == "utkface-heads":
+    if args.recipe == "multitask":
+        report = train.build_multitask(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "utkface-heads":
         report = train.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "utkface-finetune":
         report = train.build_utkface_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
@@ -251,10 +261,11 @@ def _target(args: argparse.Namespace) -> int:
     import json
 
     from .errors import ImageError
-    from .pipeline import Analyzer
+    from .pipeline import ALL_ATTRIBUTES, Analyzer
     from .target import find_person
 
-    analyzer = Analyzer(detector=args.detector, min_score=args.min_score)
+    analyzer = Analyzer(ALL_ATTRIBUTES, detector=args.detector, min_score=args.min_score,
+                        detect_scales=args.detect_scales, max_faces=args.max_faces)
     try:
         result = find_person(args.image, args.description, backend=args.backend, analyzer=analyzer,
                              api_base=args.api_base)
@@ -366,7 +377,7 @@ def _add_vlm_options(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .pipeline import ATTRIBUTES, BACKENDS, DEFAULT_BACKEND
+    from .pipeline import ALL_ATTRIBUTES, ATTRIBUTES, BACKENDS, DEFAULT_BACKEND
     from .vlm import NAMES as VLM_NAMES
 
     parser = argparse.ArgumentParser(prog="facescan", description="Find faces and tell their "
@@ -381,13 +392,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "or '-' (JSONL on stdout); default: a readable summary on stdout")
     p.add_argument("--annotate", metavar="DIR", help="also save each image with boxes and labels")
     p.add_argument("--attributes", default=",".join(ATTRIBUTES),
-                   help=f"comma-separated subset of {','.join(ATTRIBUTES)} (default: all)")
+                   help=f"comma-separated subset of {','.join(ALL_ATTRIBUTES)} "
+                   f"(default: {','.join(ATTRIBUTES)})")
     p.add_argument("--backend", default=DEFAULT_BACKEND, metavar="NAME",
                    help=f"which attribute models to use: {', '.join(sorted(BACKENDS))}, or a "
                    f"vision-language backend ({', '.join(VLM_NAMES)}; NAME:ARG, see README)")
     p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
                    help="'none' treats each whole image as one face (pre-cropped chips)")
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
+    _add_detect_options(p)
     p.add_argument("--abstain-below", type=float, default=0.0, metavar="P",
                    help="label an attribute 'uncertain' when its top probability is below P")
     p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")
@@ -423,6 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", help="write the JSON result to FILE.json or '-' (stdout)")
     p.add_argument("--detector", default="yunet", choices=["yunet", "none"])
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
+    _add_detect_options(p)
     p.set_defaults(func=_target)
 
     p = sub.add_parser("report", help="HTML page or Markdown tables from saved eval runs")
@@ -437,9 +451,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_models)
 
     p = sub.add_parser("train", help="rebuild a shipped model (needs facescan[train])")
-    p.add_argument("recipe", choices=["utkface-stack", "utkface-finetune", "fer-emotion-tta", "utkface-heads",
+    p.add_argument("recipe", choices=["multitask", "utkface-stack", "utkface-finetune", "fer-emotion-tta", "utkface-heads",
                                       "fer-emotion", "faceapi-original", "fer-finetune"])
-    p.add_argument("--data", help="data folder: UTKFace for utkface-*, FER2013 (with train/) for fer-finetune")
+    p.add_argument("--data", help="data folder: the folder holding utkface/, celeba/, aaf/ and fer2013/ "
+                   "for multitask; UTKFace for utkface-*; FER2013 (with train/) for fer-finetune")
     p.add_argument("--out", required=True, help="ONNX file to write")
     p.add_argument("--work", default=".facescan-work", help="downloads and feature caches")
     p.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")

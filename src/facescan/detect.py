@@ -39,66 +39,160 @@ class WholeImage:
         return [Detection((0.0, 0.0, float(w), float(h)), 1.0, None)]
 
 
+# the coarse pass of "auto": the whole image at this longest side (faces filling the frame)
+COARSE_SIDE = 320
+# ... with this much padding (fraction of each side) in the image's mean colour, so that a face
+# touching the frame edges still has a border around it
+COARSE_PAD = 0.15
+MERGE_IOU = 0.4
+# "auto" looks again at twice the base scale when a photo seems to hold faces too small for one
+# pass: none found at all, or one under this height (pixels at the base scale: YuNet finds few
+# faces under ~32 px, and a small face found is a hint of smaller ones beside it)
+FINE_BELOW = 48
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    inter = max(0.0, w) * max(0.0, h)
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def plausible(d: Detection) -> bool:
+    """A box shaped like a face, with its eyes and nose inside it and the eyes apart: drops
+    boxes that merged scales or a detector's false alarms make (a hand, a pattern)."""
+    x1, y1, x2, y2 = d.bbox
+    w, h = x2 - x1, y2 - y1
+    if w <= 0 or h <= 0 or not 0.4 <= w / h <= 1.6:
+        return False
+    if d.landmarks is None:
+        return True
+    (rx, ry), (lx, ly), (nx, ny) = d.landmarks[:3]
+    inside = all(x1 - 0.15 * w <= x <= x2 + 0.15 * w and y1 - 0.15 * h <= y <= y2 + 0.15 * h
+                 for x, y in ((rx, ry), (lx, ly), (nx, ny)))
+    return inside and ((lx - rx) ** 2 + (ly - ry) ** 2) ** 0.5 >= 0.08 * w
+
+
+def merge(found: list[Detection], max_faces: int = 0) -> list[Detection]:
+    """One box per face over all passes (greedy non-maximum suppression by score), implausible
+    boxes dropped; the ``max_faces`` best when that is set (0: all)."""
+    kept: list[Detection] = []
+    for d in sorted(found, key=lambda d: -d.score):
+        if plausible(d) and all(_iou(d.bbox, k.bbox) < MERGE_IOU for k in kept):
+            kept.append(d)
+    return kept[:max_faces] if max_faces > 0 else kept
+
+
+def parse_scales(value: str | None) -> tuple[float, ...] | None:
+    """``"auto"``/None -> None (automatic), ``"1,2"`` -> (1.0, 2.0): extra passes at these
+    multiples of the base scale (0.25-4)."""
+    if value is None or value == "auto":
+        return None
+    try:
+        scales = tuple(float(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        scales = ()
+    if not scales or any(not 0.25 <= s <= 4 for s in scales):
+        raise ConfigError(f"--detect-scales {value!r}: use 'auto' or numbers from 0.25 to 4, e.g. '1,2'")
+    return scales
+
+
 class YuNet:
-    """YuNet with 5 landmarks. Inputs are resized so the longer side lies in
-    [``min_side``, ``max_side``] (small images upscaled so chips of 48 px are found; big ones
-    downscaled for speed: faces under ~10 px at that scale are missed)."""
+    """YuNet with 5 landmarks, over one or more scales.
+
+    The base scale fits the longer side into [``min_side``, ``max_side``] (small images
+    upscaled so chips of 48 px are found; big ones downscaled for speed). ``scales=None``
+    (automatic) adds, for images larger than twice :data:`COARSE_SIDE` at the base scale, a
+    cheap coarse pass over the padded image for faces that fill the frame, and a pass at twice
+    the base scale (~4x the time of the first) only when the first passes found no face or one
+    smaller than :data:`FINE_BELOW` pixels. Explicit ``scales`` run a pass at each multiple of
+    the base scale instead (``(1, 2)``: always look for faces of 12-32 pixels). Passes are
+    merged by :func:`merge`.
+    """
 
     name = "yunet"
 
     def __init__(self, score_threshold: float = 0.6, nms_threshold: float = 0.3,
-                 min_side: int = 224, max_side: int = 1280) -> None:
+                 min_side: int = 224, max_side: int = 1280, scales: tuple[float, ...] | None = None,
+                 max_faces: int = 0) -> None:
+        self._path = str(get_spec("yunet").verified_path())
+        self._thresholds = score_threshold, nms_threshold
+        # one network per pass: changing a network's input size is slow (~30 ms), so each pass
+        # keeps its own, and photos of one size run without that cost
+        self._nets: dict[str, object] = {}
+        self.min_side, self.max_side = min_side, max_side
+        self.scales, self.max_faces = scales, max_faces
+
+    def _net(self, role: str):  # -> cv2.FaceDetectorYN
         import cv2
 
-        path = get_spec("yunet").verified_path()
-        logging = cv2.utils.logging
-        level = logging.getLogLevel()
-        logging.setLogLevel(logging.LOG_LEVEL_ERROR)  # OpenCV 5 warns about targets at load
-        try:
-            self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), score_threshold,
-                                                  nms_threshold, 5000)
-        finally:
-            logging.setLogLevel(level)
-        self.min_side, self.max_side = min_side, max_side
+        if role not in self._nets:
+            logging = cv2.utils.logging
+            level = logging.getLogLevel()
+            logging.setLogLevel(logging.LOG_LEVEL_ERROR)  # OpenCV 5 warns about targets at load
+            try:
+                self._nets[role] = cv2.FaceDetectorYN.create(self._path, "", (320, 320), *self._thresholds, 5000)
+            finally:
+                logging.setLogLevel(level)
+        return self._nets[role]
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
+    def _pass(self, image: np.ndarray, factor: float, pad: float = 0.0, role: str = "base") -> list[Detection]:
+        """Detections at ``factor`` times the image's size (after padding ``pad`` x each side)."""
         import cv2
 
         h, w = image.shape[:2]
-        longest = max(h, w)
-        factor = 1.0
-        if longest > self.max_side:
-            factor = self.max_side / longest
-        elif longest < self.min_side:
-            factor = self.min_side / longest
-        bgr = image[:, :, ::-1]
+        bgr = np.ascontiguousarray(image[:, :, ::-1])
         if factor != 1.0:
             size = (max(1, round(w * factor)), max(1, round(h * factor)))
-            interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
-            bgr = cv2.resize(bgr, size, interpolation=interp)
-        else:
-            bgr = np.ascontiguousarray(bgr)
-        self._net.setInputSize((bgr.shape[1], bgr.shape[0]))
-        _, rows = self._net.detect(bgr)
-        if rows is None:
-            return []
+            bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+        px, py = round(pad * bgr.shape[1]), round(pad * bgr.shape[0])  # in pixels at this scale
+        if px or py:
+            bgr = cv2.copyMakeBorder(bgr, py, py, px, px, cv2.BORDER_CONSTANT, value=cv2.mean(bgr)[:3])
+        net = self._net(role)
+        if tuple(net.getInputSize()) != (bgr.shape[1], bgr.shape[0]):
+            net.setInputSize((bgr.shape[1], bgr.shape[0]))
+        _, rows = net.detect(bgr)
         out = []
-        for r in rows[np.argsort(-rows[:, 14])]:
-            x, y, bw, bh = (float(v) / factor for v in r[:4])
+        for r in () if rows is None else rows:
+            x, y, bw, bh = (float(v) for v in r[:4])
+            x, y, bw, bh = (x - px) / factor, (y - py) / factor, bw / factor, bh / factor
             box = (max(0.0, x), max(0.0, y), min(float(w), x + bw), min(float(h), y + bh))
             if box[2] <= box[0] or box[3] <= box[1]:
                 continue
-            marks = tuple((float(r[4 + 2 * i]) / factor, float(r[5 + 2 * i]) / factor)
+            marks = tuple(((float(r[4 + 2 * i]) - px) / factor, (float(r[5 + 2 * i]) - py) / factor)
                           for i in range(5))
             out.append(Detection(box, float(r[14]), marks))
         return out
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        h, w = image.shape[:2]
+        longest = max(h, w)
+        base = 1.0
+        if longest > self.max_side:
+            base = self.max_side / longest
+        elif longest < self.min_side:
+            base = self.min_side / longest
+        if self.scales is None:
+            found = self._pass(image, base)
+            if longest * base > 2 * COARSE_SIDE:
+                found += self._pass(image, COARSE_SIDE / (longest * (1 + 2 * COARSE_PAD)), COARSE_PAD, "coarse")
+                if not found or min((d.bbox[3] - d.bbox[1]) * base for d in found) < FINE_BELOW:
+                    found += self._pass(image, 2 * base, role="fine")
+        else:
+            found = [d for s in self.scales for d in self._pass(image, base * s, role=str(s))]
+        return merge(found, self.max_faces)
 
 
 DETECTORS = {"yunet": YuNet, "none": WholeImage}
 
 
-def make_detector(name: str) -> Detector:
-    try:
-        return DETECTORS[name]()
-    except KeyError:
-        raise ConfigError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}") from None
+def make_detector(name: str, scales: str | None = None, max_faces: int = 0) -> Detector:
+    """A detector by name; ``scales`` (see :func:`parse_scales`) and ``max_faces`` apply to YuNet."""
+    if name not in DETECTORS:
+        raise ConfigError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}")
+    if max_faces < 0:
+        raise ConfigError(f"max_faces must be 0 (all) or more, got {max_faces}")
+    if name == "yunet":
+        return YuNet(scales=parse_scales(scales), max_faces=max_faces)
+    return DETECTORS[name]()

@@ -27,6 +27,11 @@ EMOTION7 = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
 # AffectNet's 8 in AffectNet's expression-id order (0..7)
 EMOTION8 = ("neutral", "happy", "sad", "surprise", "fear", "disgust", "angry", "contempt")
 
+# appearance attributes (CelebA's, lower-case; "beard" is CelebA's No_Beard negated), each an
+# independent yes/no probability
+APPEARANCE = ("eyeglasses", "wearing_hat", "black_hair", "blond_hair", "brown_hair", "gray_hair",
+              "bald", "bangs", "beard", "mustache", "smiling", "young")
+
 # FairFace 7 -> UTKFace 5: many-to-one, documented in the README
 FAIRFACE7_TO_UTK5 = {
     "white": "white",

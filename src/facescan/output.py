@@ -13,14 +13,12 @@ import json
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-import numpy as np
-
 from .errors import ConfigError, require
 from .types import ImageResult
 
 FLAT_COLUMNS = ("path", "error", "face", "x1", "y1", "x2", "y2", "score",
                 "gender", "gender_score", "age_years", "age_group", "age_group5", "age_score",
-                "race", "race_score", "emotion", "emotion_score")
+                "race", "race_score", "emotion", "emotion_score", "appearance", "appearance_score")
 
 
 def flat_rows(result: ImageResult) -> list[dict[str, Any]]:
@@ -84,7 +82,7 @@ class ParquetWriter:
         text, num, integer = pa.string(), pa.float64(), pa.int32()  # type: ignore[attr-defined]
         types = {"face": integer, "x1": num, "y1": num, "x2": num, "y2": num, "score": num,
                  "gender_score": num, "age_years": num, "age_score": num, "race_score": num,
-                 "emotion_score": num}
+                 "emotion_score": num, "appearance_score": num}
         self._schema = pa.schema([(c, types.get(c, text)) for c in FLAT_COLUMNS])  # type: ignore[attr-defined]
         self._pa = pa
         self._writer = pq.ParquetWriter(str(path), self._schema)  # type: ignore[attr-defined]
@@ -129,29 +127,8 @@ def describe(face_attrs: dict[str, Any]) -> str:
     for name, pred in face_attrs.items():
         if name == "age" and pred.years is not None:
             parts.append(f"{pred.years:.0f}y, group {pred.label}")
+        elif name == "appearance":
+            parts.append(pred.label)
         else:
             parts.append(f"{pred.label} {pred.score:.2f}")
     return " | ".join(parts)
-
-
-def annotate(image: np.ndarray, result: ImageResult) -> np.ndarray:
-    """A copy of ``image`` (RGB) with numbered boxes, landmarks and attribute labels."""
-    import cv2
-
-    out = image.copy()
-    h, w = out.shape[:2]
-    thick = max(1, round(max(h, w) / 500))
-    font = 0.4 * thick
-    for i, face in enumerate(result.faces):
-        x1, y1, x2, y2 = (round(v) for v in face.bbox)
-        cv2.rectangle(out, (x1, y1), (x2, y2), (0, 220, 0), thick)
-        for x, y in face.landmarks or ():
-            cv2.circle(out, (int(x), int(y)), thick + 1, (255, 64, 0), -1)
-        lines = [f"#{i + 1}"] + describe(face.attributes).split(" | ")
-        line_h = int(18 * font) + 4
-        ty = y2 + line_h if y2 + line_h * len(lines) < h else max(line_h, y1 - line_h * (len(lines) - 1) - 4)
-        for j, text in enumerate(lines):
-            org = (max(0, x1), ty + j * line_h)
-            cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font, (0, 0, 0), thick + 2, cv2.LINE_AA)
-            cv2.putText(out, text, org, cv2.FONT_HERSHEY_SIMPLEX, font, (255, 255, 255), thick, cv2.LINE_AA)
-    return out

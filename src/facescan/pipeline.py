@@ -20,13 +20,18 @@ from .types import Face, ImageResult, Prediction
 log = logging.getLogger(__name__)
 
 ATTRIBUTES = ("gender", "age", "race", "emotion")
+# asked for by name only (``--attributes ...,appearance``): eyeglasses, hat, hair, beard...
+OPTIONAL_ATTRIBUTES = ("appearance",)
+ALL_ATTRIBUTES = ATTRIBUTES + OPTIONAL_ATTRIBUTES
 UNCERTAIN = "uncertain"
 
 # backend name -> which model fills each attribute it provides
 BACKENDS: dict[str, dict[str, str]] = {
-    # the default: the fine-tuned network + SFace embeddings stacked for gender and race
-    "facescan": {"gender": "facescan-utkface-stacked", "age": "facescan-utkface-stacked",
-                 "race": "facescan-utkface-stacked", "emotion": "fer-mini-xception-tta"},
+    # the default: one multi-task network trained on every labelled set (one pass per face)
+    "facescan": {a: "facescan-multitask" for a in ALL_ATTRIBUTES},
+    # the previous default: the fine-tuned network + SFace embeddings stacked for gender and race
+    "facescan-v1": {"gender": "facescan-utkface-stacked", "age": "facescan-utkface-stacked",
+                    "race": "facescan-utkface-stacked", "emotion": "fer-mini-xception-tta"},
     # the fine-tuned network alone: ~2.5x the faces/s of the default, 4-5 points less race accuracy
     "facescan-fast": {"gender": "facescan-utkface-finetuned", "age": "facescan-utkface-finetuned",
                       "race": "facescan-utkface-finetuned", "emotion": "fer-mini-xception-tta"},
@@ -45,9 +50,9 @@ def parse_attributes(value: str | Sequence[str] | None) -> tuple[str, ...]:
         return ATTRIBUTES
     names = [v.strip().lower() for v in (value.split(",") if isinstance(value, str) else value)]
     names = [n for n in names if n]
-    bad = [n for n in names if n not in ATTRIBUTES]
+    bad = [n for n in names if n not in ALL_ATTRIBUTES]
     if bad or not names:
-        raise ConfigError(f"unknown attribute(s) {bad or value!r}; choose from {', '.join(ATTRIBUTES)}")
+        raise ConfigError(f"unknown attribute(s) {bad or value!r}; choose from {', '.join(ALL_ATTRIBUTES)}")
     return tuple(dict.fromkeys(names))
 
 
@@ -73,13 +78,16 @@ class Analyzer:
 
     ``backend`` is one of :data:`BACKENDS` or a vision-language backend name such as
     ``"paligemma:PATH"`` or ``"gpt-4o"`` (see :mod:`facescan.vlm`), configured by
-    ``backend_options`` (the fields of :class:`facescan.vlm.VLMOptions`).
+    ``backend_options`` (the fields of :class:`facescan.vlm.VLMOptions`). ``detect_scales``
+    (``"auto"``/None, or multiples of the base scale such as ``"1,2"`` for faces under ~24
+    pixels) and ``max_faces`` (0: all) tune the YuNet detector (:class:`facescan.detect.YuNet`).
     """
 
     def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
                  detector: str | Detector = "yunet", min_score: float = 0.0,
                  max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False,
-                 abstain_below: float = 0.0, backend_options: Mapping[str, Any] | None = None) -> None:
+                 abstain_below: float = 0.0, backend_options: Mapping[str, Any] | None = None,
+                 detect_scales: str | None = None, max_faces: int = 0) -> None:
         from .vlm import is_vlm_backend, make_backend
 
         self.attributes = parse_attributes(attributes)
@@ -97,7 +105,7 @@ class Analyzer:
         if not self.attributes:
             raise ConfigError(f"backend {backend!r} provides none of the requested attributes "
                               f"(it provides {', '.join(provided)})")
-        self.detector = make_detector(detector) if isinstance(detector, str) else detector
+        self.detector = make_detector(detector, detect_scales, max_faces) if isinstance(detector, str) else detector
         self.min_score, self.max_pixels = min_score, max_pixels
         self.whole_image_fallback = whole_image_fallback
         self.abstain_below = abstain_below

@@ -51,6 +51,15 @@ EMOTION: dict[str, tuple[str, ...]] = {
     "contempt": ("contempt", "contemptuous", "disdain", "scorn"),
 }
 
+# looks, by facescan.labels.APPEARANCE name (CelebA's Eyeglasses includes sunglasses)
+APPEARANCE: dict[str, tuple[str, ...]] = {
+    "eyeglasses": ("glasses", "eyeglasses", "sunglasses", "spectacles", "specs", "shades", "bespectacled"),
+    "wearing_hat": ("hat", "hats", "cap", "caps", "beanie", "helmet", "hatted"),
+    "beard": ("beard", "bearded", "beards", "goatee", "stubble"),
+    "mustache": ("moustache", "mustache", "moustached", "mustached", "moustaches", "mustaches"),
+    "bald": ("bald", "balding", "bald headed", "hairless"),
+    "bangs": ("bangs", "fringe"),
+}
 
 # ages above this (years) are read as nonsense, not as ages
 MAX_AGE = 120

@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..errors import ConfigError
+from .aaf import open_aaf
 from .affectnet import open_affectnet
 from .base import Dataset, Sample, split_of
+from .celeba import open_celeba
 from .fairface import open_fairface
 from .fer2013 import open_fer2013, read_fer2013_csv, read_fer2013_folders
+from .ferplus import open_ferplus
 from .generic import open_csv, open_folder
 from .lfw import Pair, read_lfw_pairs
 from .rafdb import open_rafdb
@@ -27,7 +30,8 @@ __all__ = ["DATASETS", "Dataset", "Pair", "Sample", "open_dataset", "read_fer201
 # kind -> reader (each reader's module says which --split values it knows)
 DATASETS: dict[str, Callable[..., Dataset]] = {
     "fairface": open_fairface, "utkface": open_utkface, "affectnet": open_affectnet,
-    "fer2013": open_fer2013, "rafdb": open_rafdb, "csv": open_csv, "folder": open_folder,
+    "fer2013": open_fer2013, "ferplus": open_ferplus, "rafdb": open_rafdb, "celeba": open_celeba,
+    "aaf": open_aaf, "csv": open_csv, "folder": open_folder,
 }
 VERIFICATION = {"lfw"}  # pair data sets: need an identity embedder, which facescan lacks so far
 

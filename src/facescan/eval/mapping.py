@@ -6,7 +6,9 @@ a backend declares (the keys of its ``probs``), using only the tables in ``faces
 * the backend's labels are a subset of the truth's (FER-7 model on AffectNet-8): scored in the
   truth's classes; the classes it cannot produce are listed (their recall is 0);
 * a table maps the backend's set onto the truth's (AffectNet-8 model on FER2013): predictions
-  mapped, scored in the truth's classes; a prediction with no counterpart (contempt) is wrong;
+  mapped, scored in the truth's classes; a top label with no counterpart (contempt) gives way
+  to the most probable label that has one (its probability mass summed per mapped class), or
+  counts as wrong when the backend gave no probabilities;
 * else a table maps the truth onto the backend's set (FairFace 7 -> UTKFace 5, as no table
   can split UTKFace's asian/others): truths mapped, scored in the backend's classes;
 * ``target`` set (e.g. ``race4``): both sides mapped onto it; samples whose truth has no label
@@ -40,6 +42,19 @@ class Scoring:
             return None
         return self.pred_map.get(label) if self.pred_map is not None else label
 
+    def pred_from(self, label: str | None, probs: dict[str, float] | None) -> str | None:
+        """The prediction in the scored classes; a label the map drops is replaced by the
+        most probable mapped class of ``probs`` (summed per class), if there are any."""
+        mapped = self.pred(label)
+        if mapped is not None or not probs or not self.pred_map:
+            return mapped
+        mass: dict[str, float] = {}
+        for name, p in probs.items():
+            target = self.pred_map.get(name)
+            if target is not None:
+                mass[target] = mass.get(target, 0.0) + p
+        return max(mass, key=mass.__getitem__) if mass else None
+
     def info(self) -> dict[str, object]:
         return {"truth_set": self.truth_set, "pred_set": self.pred_set, "scored_in": list(self.labels),
                 "mapping": self.description, "not_producible": list(self.not_producible)}
@@ -72,7 +87,7 @@ def plan(truth_set: str, pred_labels: Sequence[str], target: str | None = None) 
         lost = tuple(k for k, v in pmap.items() if v is None)
         return Scoring(truth_labels, truth_set, pred_set, pred_map=pmap,
                        description=f"predictions {pred_set} -> {truth_set} (labels.MAPPINGS)"
-                                   + (f"; predictions {', '.join(lost)} count as wrong" if lost else ""))
+                                   + (f"; {', '.join(lost)}: next most probable mapped label" if lost else ""))
     if pred_set and (truth_set, pred_set) in MAPPINGS:
         return Scoring(LABEL_SETS[pred_set], truth_set, pred_set, truth_map=MAPPINGS[(truth_set, pred_set)],
                        description=f"truth {truth_set} -> {pred_set} (labels.MAPPINGS)")

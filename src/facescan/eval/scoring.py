@@ -96,7 +96,8 @@ def _classify(attr: str, recs: list[dict[str, Any]], scoring: Scoring) -> tuple[
         if t is None:
             excluded += 1
         else:
-            kept.append((r, t, scoring.pred(_pred_label(r, attr))))
+            probs = (r["prediction"].get(SCORED[attr][0]) or {}).get("probs") if attr != "age_group5" else None
+            kept.append((r, t, scoring.pred_from(_pred_label(r, attr), probs)))
     res = M.classification([t for _, t, _ in kept], [p for _, _, p in kept], scoring.labels)
     res.update(scoring.info(), excluded=excluded)
     source = SCORED[attr][0]

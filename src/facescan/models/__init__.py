@@ -20,9 +20,10 @@ class Head:
 
     ``kind`` is ``"softmax"`` (logits or log-probabilities over ``labels``), ``"age_bins"``
     (the same over whole years 0..len(labels)-1: the expected value gives years, sums over bins
-    give the groups) or ``"years"`` (a regressed age; group probabilities then come from a
+    give the groups), ``"years"`` (a regressed age; group probabilities then come from a
     Laplace distribution around it whose scale ``spread`` is the model's mean absolute error on
-    validation data: a stated assumption, not a model output). ``temperature`` divides the
+    validation data: a stated assumption, not a model output) or ``"multilabel"`` (one
+    independent yes/no logit per label, e.g. eyeglasses, beard). ``temperature`` divides the
     logits (temperature scaling, fitted on validation data).
     """
 

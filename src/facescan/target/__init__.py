@@ -24,7 +24,7 @@ from .parse import Constraint, Query, parse_description
 from .result import STATUSES, Candidate, TargetResult
 
 if TYPE_CHECKING:
-    from ..pipeline import Analyzer
+    from ..pipeline import ALL_ATTRIBUTES, Analyzer
 
 __all__ = ["STATUSES", "Candidate", "Constraint", "Query", "TargetResult", "find_person",
            "parse_description"]
@@ -37,8 +37,8 @@ def find_person(image: ImageInput, description: str, backend: str = "local",
                 api_base: str | None = None) -> TargetResult:
     """The person in ``image`` that ``description`` means, with their attributes.
 
-    ``analyzer`` (an :class:`~facescan.Analyzer`, made with all four attributes if omitted)
-    detects the faces and fills race, gender, age and emotion. ``backend`` is ``"local"`` or a
+    ``analyzer`` (an :class:`~facescan.Analyzer`, made with every attribute if omitted)
+    detects the faces and fills race, gender, age, emotion and appearance. ``backend`` is ``"local"`` or a
     VLM (``"gpt-4o"``, ``"openai:MODEL"``, ``"gemini[:MODEL]"``); ``ask`` overrides how the VLM is called (and then
     ``backend`` is only the name recorded in the result). The result's ``status`` says whether
     it is a clear match, ambiguous, no match, or why no answer could be given.
@@ -56,7 +56,7 @@ def find_person(image: ImageInput, description: str, backend: str = "local",
 
         ask = api_ask(backend, VLMOptions(api_base=api_base), PROMPT_VERSION)
     rgb = load_image(image)
-    analyzer = analyzer if analyzer is not None else Analyzer()
+    analyzer = analyzer if analyzer is not None else Analyzer(ALL_ATTRIBUTES)
     faces = analyzer.analyze(rgb)
     if backend == "local" and ask is None:
         return target_local(rgb, faces, parse_description(description))

@@ -3,13 +3,15 @@
 ``parse_description("the elderly woman in the red top")`` gives three constraints (age 60+,
 gender female, clothing colour red). Word order, articles, punctuation and case do not matter;
 words the parser does not know are returned in ``not_understood``, words it knows but facescan
-cannot measure (``beard``, ``glasses``, ``contempt``) in ``unsupported``, and constraints that
+cannot measure (``tall``, ``tie``, ``tattoo``) in ``unsupported``, and constraints that
 cannot all hold (``"the man ... woman"``, ``"a child in his fifties"``) in ``contradictions``.
 
 Age words map onto the model's groups: ``baby`` 0-2, ``child``/``kid`` 0-9, ``teenager`` 10-19
 (the paper's 10-19 group), ``young adult`` 20-39, ``middle-aged`` 40-59, ``elderly``/``old``
 60+; ``boy``/``girl`` are also 0-19; decades (``in her thirties``, ``30s``, ``early 40s``),
 numbers (``about 40`` = 35-45, ``40 years old`` = 38-42, ``over 60``, ``between 20 and 30``).
+Looks (``glasses``/``sunglasses``, ``hat``/``cap``, ``beard``, ``moustache``, ``bald``,
+``bangs``) become ``appearance`` constraints, checked by models with the appearance attribute.
 """
 
 from __future__ import annotations
@@ -89,10 +91,9 @@ DECADES = vocabulary.DECADES
 RACE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     phrase: (concept, (FAIRFACE7_TO_UTK5.get(concept, concept),))
     for phrase, concept in vocabulary.by_phrase(vocabulary.RACE, skip=("others",)).items()}
-EMOTION_WORDS = vocabulary.by_phrase(vocabulary.EMOTION, skip=("contempt",))
-UNSUPPORTED = {"contempt", "contemptuous", "smirking", "smirk", "bald", "beard", "bearded",
-               "moustache", "mustache", "glasses", "sunglasses", "spectacles", "hat", "cap",
-               "tall", "short", "fat", "thin", "slim", "sitting", "standing", "holding", "tie",
+EMOTION_WORDS = vocabulary.by_phrase(vocabulary.EMOTION)
+APPEARANCE_WORDS = vocabulary.by_phrase(vocabulary.APPEARANCE)
+UNSUPPORTED = {"smirking", "smirk", "tall", "short", "fat", "thin", "slim", "sitting", "standing", "holding", "tie",
                "scarf", "headscarf", "hijab", "earrings", "necklace", "makeup", "tattoo",
                "pants", "trousers", "jeans", "skirt", "shoes"}
 PERSON_NOUNS = {"person", "people", "one", "someone", "somebody", "individual", "human", "figure",
@@ -303,7 +304,7 @@ def parse_description(text: str) -> Query:
             i += len(phrase.split())
             continue
         for table, kind in ((GENDER_WORDS, "gender"), (EMOTION_WORDS, "emotion"), (SIDES, "position"),
-                            (DEPTHS, "depth")):
+                            (DEPTHS, "depth"), (APPEARANCE_WORDS, "appearance")):
             phrase = p.phrase_at(i, table)
             if phrase:
                 value = table[phrase]
@@ -340,7 +341,7 @@ def find_contradictions(constraints: list[Constraint]) -> list[str]:
     """Human-readable reasons why ``constraints`` cannot all hold for one person."""
     out = []
     pos = [c for c in constraints if not c.negated]
-    for kind in ("gender", "emotion", "position", "depth"):
+    for kind in ("gender", "emotion", "position", "depth"):  # one value each (appearance: any number)
         values = [c for c in pos if c.kind == kind]
         if len({c.value for c in values}) > 1:
             out.append(f"{kind}: " + " vs ".join(f"{c.value} ({c.words!r})" for c in values))

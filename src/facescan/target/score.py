@@ -32,6 +32,9 @@ NO_MATCH_BELOW = 0.2       # the best person failing a constraint this badly: no
 AMBIGUOUS_RATIO = 0.5      # a runner-up scoring at least this fraction of the best: ambiguous
 LARGER = 1.15              # a face this much taller is "in front"
 POSITIONAL = ("position", "depth")
+# hair colours the appearance model also judges (colour name -> its label)
+HAIR_MODEL = {"black": "black_hair", "blonde": "blond_hair", "brown": "brown_hair", "grey": "gray_hair",
+              "white": "gray_hair"}
 
 
 @dataclass(frozen=True)
@@ -120,18 +123,29 @@ def attribute_score(c: Constraint, face: Face, phys: Physical) -> float | None:
         if pred is None:
             return None
         labels = c.labels or (c.value,)
+        if pred.probs and not any(label in pred.probs for label in labels):
+            return None  # a label this model cannot give (contempt for a 7-emotion model)
         p = sum(pred.probs.get(label, 0.0) for label in labels)
     elif c.kind == "age":
         pred = face.attributes.get("age")
         if pred is None:
             return None
         p = _age_mass(pred.probs, c.low or 0.0, c.high if c.high is not None else 200.0)
+    elif c.kind == "appearance":
+        pred = face.attributes.get("appearance")
+        if pred is None or c.value not in pred.probs:
+            return None
+        p = pred.probs[c.value]
     elif c.kind in ("clothing_color", "hair_color"):
         hair = c.kind == "hair_color"
         shares = phys.hair if hair else phys.clothing
         if not shares:
             return None
-        p = colors.share(shares, c.value, hair) / COLOUR_FULL
+        p = min(1.0, colors.share(shares, c.value, hair) / COLOUR_FULL)
+        looks = face.attributes.get("appearance")
+        model_name = HAIR_MODEL.get(c.value) if hair else None
+        if looks is not None and model_name in looks.probs:  # the model's view counts as much
+            p = (p + looks.probs[model_name]) / 2
     else:
         raise ValueError(f"not an attribute constraint: {c.kind}")
     p = min(1.0 - FLOOR, max(FLOOR, p))
@@ -231,6 +245,8 @@ def target_local(image: np.ndarray, faces: list[Face], query: Query) -> TargetRe
                             f"fit about as well; add detail (position, clothing colour, age)",
                             best, ranked, tied, query, person)
     weak = [d for d in best.constraints if d["score"] is not None and d["score"] < MATCHED]
+    unmeasured = [d["words"] for d in best.constraints if d["score"] is None]
     message = f"person #{best.index + 1} (score {best.score:.2f})" + (
-        "; only partly fits " + ", ".join(f"{d['words']!r} ({d['score']:.2f})" for d in weak) if weak else "")
+        "; only partly fits " + ", ".join(f"{d['words']!r} ({d['score']:.2f})" for d in weak) if weak else "") + (
+        "; not checked (the model does not measure it): " + ", ".join(map(repr, unmeasured)) if unmeasured else "")
     return TargetResult(desc, "local", "match", message, best, ranked, (), query, person)

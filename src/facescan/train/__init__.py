@@ -24,6 +24,9 @@ def sha256(path: Path) -> str:
 CONTEXT_SEED = 1
 
 
+# the multi-task model's input: crop policy and size (used at run time too, see catalog.py)
+MULTITASK_CROP, MULTITASK_SIZE = "aligned:1.3", 112
+
 # the views of each face that training uses: as cropped from its chip, and in context
 VIEWS = ("plain", "context")
 
@@ -156,6 +159,27 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
     return {"model": str(out), "sha256": sha256(out), "val": fitted, "calibration": calibration,
             "n_train": len(splits["train"]), "n_val": len(splits["val"]),
             "seconds": round(time.time() - start)}
+
+
+def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 3) -> dict:
+    """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on every labelled face in
+    ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/), then calibrated on the
+    validation parts (facescan.train.multitask.calibrate). Checkpoints in
+    ``work/multitask-e{epochs}r{refine}-s{seed}`` make a killed run resumable."""
+    from . import multitask as mt
+    from .heads import export_onnx
+    from .multidata import load_parts
+
+    start = time.time()
+    parts = load_parts(data, work, MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED)
+    net = mt.train(parts, work / f"multitask-e{epochs}r{refine}-s{seed}", epochs=epochs, seed=seed, refine=refine)
+    before = mt.evaluate(net, parts["val"])
+    calibration = mt.calibrate(net, parts["val"])
+    export_onnx(net.eval(), out, MULTITASK_SIZE, 3, list(mt.OUTPUTS))
+    return {"model": str(out), "sha256": sha256(out), "val_before_offset": before,
+            "val": mt.evaluate(net, parts["val"]), "calibration": calibration,
+            "n_train": {k: len(p) for k, p in parts["train"].items()},
+            "n_val": {k: len(p) for k, p in parts["val"].items()}, "seconds": round(time.time() - start)}
 
 
 def build_fer_finetune(data: Path, out: Path, work: Path, epochs: int = 8, seed: int = 0) -> dict:

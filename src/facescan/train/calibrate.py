@@ -30,3 +30,30 @@ def fit_temperature(logits: np.ndarray, target: np.ndarray, groups: np.ndarray |
     best = min(grid, key=lambda t: nll(logits, target, t, groups))
     fine = best * np.exp(np.linspace(-0.06, 0.06, 25))
     return float(min(fine, key=lambda t: nll(logits, target, t, groups)))
+
+
+def fit_multilabel_temperature(logits: np.ndarray, target: np.ndarray) -> float:
+    """One temperature for independent yes/no logits (``target`` 0/1, NaN = unknown), by the
+    lowest validation binary cross-entropy."""
+    known = ~np.isnan(target)
+    z, y = logits[known], target[known]
+
+    def bce(t: float) -> float:
+        p = np.clip(1 / (1 + np.exp(-z / t)), 1e-12, 1 - 1e-12)
+        return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
+    best = min(grid, key=bce)
+    return float(min(best * np.exp(np.linspace(-0.06, 0.06, 25)), key=bce))
+
+
+def balancing_offset(margin: np.ndarray, female: np.ndarray) -> float:
+    """The offset ``b`` to add to ``margin`` (female minus male logit) that brings female and
+    male recall closest together on validation data (``female``: bool truth); among equally
+    balanced offsets, the most accurate, then the smallest."""
+    def key(b: float) -> tuple[float, float, float]:
+        said = margin + b > 0
+        rec_f, rec_m = said[female].mean(), (~said)[~female].mean()
+        return round(abs(rec_f - rec_m), 3), -float((said == female).mean()), abs(b)
+
+    return float(min(np.round(np.arange(-3.0, 3.0001, 0.01), 2), key=key))

@@ -1,0 +1,116 @@
+"""Does int8 pay for the default model? fp32 vs onnxruntime static int8 (QDQ, per-channel
+weights, calibrated on 512 validation crops) vs dynamic int8: validation accuracy and faces/s.
+
+    FACESCAN_DATA=../shared/data python benchmarks/quantize_bench.py [--write BENCHMARKS.md]
+
+Reads the validation crops that `facescan train multitask --data ../shared/data` cached under
+.facescan-work (the cache is keyed by the image paths as given, hence the same data path;
+without the cache this script crops them again: ~10 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from summarize import provenance, replace_section  # benchmarks/ is on sys.path when run as a script
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
+BEGIN, END = "<!-- quantize:begin -->", "<!-- quantize:end -->"
+
+
+def _session(path: Path):
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 2
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _input(crops: np.ndarray, spec) -> np.ndarray:  # noqa: ANN001
+    return np.ascontiguousarray(((crops.astype(np.float32) - spec.mean[0]) * spec.scale).transpose(0, 3, 1, 2))
+
+
+def metrics(session, parts: dict, spec) -> dict:  # noqa: ANN001
+    out: dict = {}
+    for name, part in parts.items():
+        crops = part.views[0]
+        res = [session.run(None, {"crops": _input(crops[i:i + 64], spec)}) for i in range(0, len(crops), 64)]
+        g, r, a, e, _ = (np.concatenate(x) for x in zip(*res))
+        if (part.gender >= 0).any():
+            out[f"{name} gender"] = float((g.argmax(1) == part.gender)[part.gender >= 0].mean())
+        if (part.race >= 0).any():
+            out[f"{name} race"] = float((r.argmax(1) == part.race)[part.race >= 0].mean())
+        if (part.age >= 0).any():
+            p = np.exp(a - a.max(1, keepdims=True))
+            p /= p.sum(1, keepdims=True)
+            out[f"{name} age MAE"] = float(np.abs(p @ np.arange(a.shape[1]) - part.age)[part.age >= 0].mean())
+        if part.emotion.sum() > 0:
+            has = part.emotion.sum(1) > 0
+            out[f"{name} emotion"] = float((e.argmax(1) == part.emotion.argmax(1))[has].mean())
+    return out
+
+
+def speed(session, crops: np.ndarray, spec) -> float:  # noqa: ANN001
+    x = _input(crops[:32], spec)
+    session.run(None, {"crops": x})
+    start, n = time.perf_counter(), 0
+    while time.perf_counter() - start < 5:
+        session.run(None, {"crops": x})
+        n += 32
+    return n / (time.perf_counter() - start)
+
+
+def main() -> None:
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+    from facescan.models import get_spec
+    from facescan.train import CONTEXT_SEED, MULTITASK_CROP, MULTITASK_SIZE
+    from facescan.train.multidata import load_parts
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--write", help="replace the section between the quantize markers in this file")
+    args = ap.parse_args()
+    start = time.perf_counter()
+    spec = get_spec("facescan-multitask")
+    fp32 = spec.verified_path()
+    val = load_parts(DATA, ROOT / ".facescan-work", MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED)["val"]
+    calib = val["utkface"].views[0][:512]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter([{"crops": _input(calib[i:i + 32], spec)} for i in range(0, len(calib), 32)])
+
+        def get_next(self):  # noqa: ANN201
+            return next(self.batches, None)
+
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        static, dynamic = Path(tmp) / "static.onnx", Path(tmp) / "dynamic.onnx"
+        quantize_static(str(fp32), str(static), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8)
+        quantize_dynamic(str(fp32), str(dynamic), weight_type=QuantType.QInt8)
+        for name, path in (("fp32 (shipped)", fp32), ("int8 static", static), ("int8 dynamic", dynamic)):
+            session = _session(path)
+            rows[name] = (metrics(session, val, spec), speed(session, calib, spec), path.stat().st_size / 1e6)
+    keys = list(next(iter(rows.values()))[0])
+    lines = [provenance("python benchmarks/quantize_bench.py", time.perf_counter() - start), "",
+             "| model | MB | faces/s (net only, batch 32) | " + " | ".join(keys) + " |",
+             "|---|---|---|" + "---|" * len(keys)]
+    for name, (m, fps, mb) in rows.items():
+        cells = [f"{m[k]:.2f}" if "MAE" in k else f"{100 * m[k]:.1f}%" for k in keys]
+        lines.append(f"| {name} | {mb:.1f} | {fps:.0f} | " + " | ".join(cells) + " |")
+    text = "\n".join(lines)
+    print(text)
+    if args.write:
+        replace_section(Path(args.write), BEGIN, END, text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Development numbers on every labelled set in ../shared/data, beside the previous default.
+
+    python benchmarks/wild_bench.py [--write BENCHMARKS.md] [--backends facescan,facescan-v1,...]
+
+Sets, all held out from training (see facescan.train.multidata): UTKFace `test` (chips),
+CelebA `val` (used to fit the default's temperatures and gender offset) and `test`,
+All-Age-Faces published `val` (loose head crops, mostly East Asian, ages 2-80), LFW-a images
+with `gender_labels.csv` (`gender_by_identity`; grey real photos), FER2013 PublicTest with FER+
+majority labels (8 classes; = FER+ Valid) and with the FER2013 labels (7 classes; an 8-class
+model's contempt gives way to its next most probable class). Every image goes through detection
+(the face nearest the centre is scored; where none is found the whole image is analysed, as in
+`facescan eval` on chip data sets), so these are numbers of the whole product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from summarize import provenance, replace_section  # benchmarks/ is on sys.path when run as a script
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
+BEGIN, END = "<!-- wild:begin -->", "<!-- wild:end -->"
+BACKENDS = ("facescan", "facescan-v1", "facescan-fast", "faceapi")
+FER7_FROM8 = {"neutral": "neutral", "happy": "happy", "sad": "sad", "surprise": "surprise", "fear": "fear",
+              "disgust": "disgust", "angry": "angry"}
+
+
+def sets() -> dict[str, list[tuple[str, dict]]]:
+    """name -> [(image path, truth)]."""
+    from facescan.datasets import open_dataset
+
+    def load(spec: str, split: str) -> list[tuple[str, dict]]:
+        return [(s.path, s.labels) for s in open_dataset(spec, split)]
+
+    lfw = []
+    with open(DATA / "lfw" / "gender_labels.csv", newline="") as fp:
+        for row in csv.DictReader(fp):
+            if row["gender_by_identity"] in ("male", "female") and (DATA / "lfw" / row["file"]).is_file():
+                lfw.append((str(DATA / "lfw" / row["file"]), {"gender": row["gender_by_identity"]}))
+    fer7 = load(f"fer2013:{DATA / 'fer2013'}", "test")
+    return {"UTKFace test": load(f"utkface:{DATA / 'utkface'}", "test"),
+            "CelebA val": load(f"celeba:{DATA / 'celeba'}", "val"),
+            "CelebA test": load(f"celeba:{DATA / 'celeba'}", "test"),
+            "All-Age-Faces val": load(f"aaf:{DATA / 'aaf'}", "val"),
+            "LFW-a": lfw,
+            "FER+ PublicTest": load(f"ferplus:{DATA / 'fer2013'}", "val"),
+            "FER2013 PublicTest": fer7}
+
+
+def central(faces: list, width: int, height: int):  # -> Face | None
+    return min(faces, key=lambda f: abs(f.bbox[0] + f.bbox[2] - width) + abs(f.bbox[1] + f.bbox[3] - height),
+               default=None)
+
+
+def predict(analyzer, items: Iterable[tuple[str, dict]]) -> list[dict]:
+    out = []
+    for result in analyzer.analyze_many([p for p, _ in items]):
+        face = central(result.faces, result.width or 0, result.height or 0)
+        out.append({} if face is None else face.attributes)
+    return out
+
+
+def score(name: str, items: list[tuple[str, dict]], preds: list[dict]) -> dict:
+    m: dict = {"n": len(items)}
+    g = [(t["gender"], p["gender"].label) for (_, t), p in zip(items, preds) if "gender" in t and "gender" in p]
+    if g:
+        m["gender"] = np.mean([a == b for a, b in g])
+        for sex in ("female", "male"):
+            hits = [a == b for a, b in g if a == sex]
+            m[f"{sex}_recall"] = np.mean(hits) if hits else None
+        kids = [(t["gender"], p["gender"].label) for (_, t), p in zip(items, preds)
+                if "gender" in p and 2 <= t.get("age", -1) <= 9]
+        if kids:
+            m["kids_gender"], m["kids_n"] = np.mean([a == b for a, b in kids]), len(kids)
+    r = [(t["race"], p["race"].label) for (_, t), p in zip(items, preds) if "race" in t and "race" in p]
+    if r:
+        m["race"] = np.mean([a == b for a, b in r])
+    a = [(t["age"], p["age"].years) for (_, t), p in zip(items, preds) if "age" in t and "age" in p]
+    if a:
+        m["age_mae"] = np.mean([abs(x - y) for x, y in a])
+    e = [(t["emotion"], p["emotion"]) for (_, t), p in zip(items, preds) if "emotion" in t and "emotion" in p]
+    if e:
+        if name.startswith("FER2013"):  # 7 classes: an 8-class prediction's mass mapped onto them
+            def fer7(pred) -> str:  # noqa: ANN001
+                probs = {k: v for k, v in pred.probs.items() if k in FER7_FROM8}
+                return max(probs, key=probs.__getitem__) if probs else pred.label
+            m["emotion"] = np.mean([t == fer7(p) for t, p in e])
+        else:
+            m["emotion"] = np.mean([t == p.label for t, p in e])
+    return m
+
+
+def run(backends: list[str]) -> dict:
+    from facescan import Analyzer
+
+    data = sets()
+    result: dict = {}
+    for backend in backends:
+        start = time.perf_counter()
+        analyzer = Analyzer(backend=backend, whole_image_fallback=True)
+        result[backend] = {name: score(name, items, predict(analyzer, items)) for name, items in data.items()}
+        result[backend]["seconds"] = time.perf_counter() - start
+    return result
+
+
+def _pct(v) -> str:  # noqa: ANN001
+    return "-" if v is None else f"{100 * v:.1f}"
+
+
+def table(result: dict, seconds: float) -> str:
+    names = [n for n in next(iter(result.values())) if n != "seconds"]
+    out = [f"{provenance('python benchmarks/wild_bench.py', seconds)}", "",
+           "Gender accuracy % (female recall / male recall):", "",
+           "| backend | " + " | ".join(n for n in names if not n.startswith("FER")) + " | ages 2-9 (AAF val + UTK test) |",
+           "|---|" + "---|" * (len(names) - 1)]
+    for backend, res in result.items():
+        cells = []
+        for n in names:
+            if n.startswith("FER"):
+                continue
+            m = res[n]
+            cells.append(f"{_pct(m.get('gender'))} ({_pct(m.get('female_recall'))} / {_pct(m.get('male_recall'))})")
+        kids = [res[n] for n in ("All-Age-Faces val", "UTKFace test") if "kids_gender" in res[n]]
+        k = sum(x["kids_gender"] * x["kids_n"] for x in kids) / max(1, sum(x["kids_n"] for x in kids))
+        out.append(f"| {backend} | " + " | ".join(cells) + f" | {_pct(k) if kids else '-'} |")
+    out += ["", "Race, age and emotion:", "",
+            "| backend | UTKFace race % | UTKFace age MAE | All-Age-Faces age MAE | FER+ 8-class % | FER2013 7-class % | s |",
+            "|---|---|---|---|---|---|---|"]
+    for backend, res in result.items():
+        def num(n: str, k: str) -> str:
+            v = res[n].get(k)
+            return "-" if v is None else f"{v:.2f}"
+        out.append(f"| {backend} | {_pct(res['UTKFace test'].get('race'))} | {num('UTKFace test', 'age_mae')} | "
+                   f"{num('All-Age-Faces val', 'age_mae')} | {_pct(res['FER+ PublicTest'].get('emotion'))} | "
+                   f"{_pct(res['FER2013 PublicTest'].get('emotion'))} | {res['seconds']:.0f} |")
+    counts = ", ".join(f"{n} {next(iter(result.values()))[n]['n']}" for n in names)
+    out += ["", f"Images: {counts}."]
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--write", help="replace the section between the wild markers in this file")
+    ap.add_argument("--backends", default=",".join(BACKENDS))
+    args = ap.parse_args()
+    start = time.perf_counter()
+    result = run(args.backends.split(","))
+    text = table(result, time.perf_counter() - start)
+    print(text)
+    if args.write:
+        replace_section(Path(args.write), BEGIN, END, text)
+
+
+if __name__ == "__main__":
+    main()

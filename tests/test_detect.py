@@ -1,0 +1,101 @@
+"""Detection over several scales: one box per face after merging, implausible boxes dropped,
+small and frame-filling faces found in composed photos of real faces."""
+
+import cv2
+import numpy as np
+import pytest
+
+from facescan.detect import Detection, YuNet, make_detector, merge, parse_scales, plausible
+from facescan.errors import ConfigError
+
+
+def _det(box, score=0.9, marks=True):
+    x1, y1, x2, y2 = box
+    w, h = x2 - x1, y2 - y1
+    lm = ((x1 + 0.3 * w, y1 + 0.4 * h), (x1 + 0.7 * w, y1 + 0.4 * h), (x1 + 0.5 * w, y1 + 0.6 * h),
+          (x1 + 0.35 * w, y1 + 0.8 * h), (x1 + 0.65 * w, y1 + 0.8 * h)) if marks else None
+    return Detection(box, score, lm)
+
+
+def test_merge_keeps_one_box_per_face_and_drops_implausible_ones():
+    a, a2 = _det((100, 100, 180, 200), 0.9), _det((104, 98, 186, 204), 0.95)  # one face, two scales
+    other = _det((300, 100, 380, 200), 0.7)
+    flat = _det((500, 100, 800, 160), 0.99)  # 5:1, not a face
+    squeezed = Detection((600, 300, 680, 400), 0.8, ((640, 350), (641, 350), (640, 370), (630, 390), (650, 390)))
+    kept = merge([a, a2, other, flat, squeezed])
+    assert kept == [a2, other]
+    assert not plausible(flat) and not plausible(squeezed) and plausible(_det((0, 0, 10, 12), marks=False))
+    assert merge([a, other], max_faces=1) == [a]
+
+
+def test_scales_option():
+    assert parse_scales("auto") is None and parse_scales(None) is None
+    assert parse_scales("1, 2") == (1.0, 2.0)
+    for bad in ("", "0", "1,x", "8"):
+        with pytest.raises(ConfigError, match="detect-scales"):
+            parse_scales(bad)
+    with pytest.raises(ConfigError, match="max_faces"):
+        make_detector("yunet", max_faces=-1)
+
+
+def _scene(chips, face_px, size=(1280, 720), seed=0):
+    """Real chips pasted so their faces are ``face_px`` tall, on a blurred real background."""
+    rng = np.random.default_rng(seed)
+    w, h = size
+    bg = cv2.resize(cv2.GaussianBlur(cv2.resize(chips[-1][0], (24, 24)), (0, 0), 2), (w, h))
+    canvas, truth = bg.copy(), []
+    for k, (chip, box) in enumerate(chips[:6]):
+        s = face_px / (box[3] - box[1])
+        small = cv2.resize(chip, (round(chip.shape[1] * s), round(chip.shape[0] * s)), interpolation=cv2.INTER_AREA)
+        x, y = 60 + k * (w - 120) // 6 + int(rng.integers(0, 20)), h // 3 + int(rng.integers(0, h // 3))
+        canvas[y:y + small.shape[0], x:x + small.shape[1]] = small
+        truth.append((x + box[0] * s, y + box[1] * s, x + box[2] * s, y + box[3] * s))
+    return canvas, truth
+
+
+@pytest.fixture(scope="module")
+def chips(utk_samples):
+    from facescan.io import load_image
+
+    det, out = YuNet(scales=(1.0,)), []
+    for s in utk_samples:
+        img = load_image(s.path)
+        found = det.detect(img)
+        if len(found) == 1:
+            out.append((img, found[0].bbox))
+    return out[:7]
+
+
+def _found(det, img, truth):
+    boxes = [d.bbox for d in det.detect(img)]
+    hit = 0
+    for t in truth:
+        for b in boxes:
+            w, h = min(b[2], t[2]) - max(b[0], t[0]), min(b[3], t[3]) - max(b[1], t[1])
+            inter = max(0, w) * max(0, h)
+            if inter / ((b[2] - b[0]) * (b[3] - b[1]) + (t[2] - t[0]) * (t[3] - t[1]) - inter) >= 0.5:
+                hit += 1
+                break
+    return hit, len(boxes)
+
+
+def test_small_faces_are_found_by_the_automatic_second_look(chips):
+    img, truth = _scene(chips, 28)
+    one_pass = _found(YuNet(scales=(1.0,)), img, truth)
+    auto = _found(YuNet(), img, truth)
+    assert auto[0] >= 5 and auto[0] > one_pass[0] and auto[1] <= len(truth) + 1
+
+
+def test_ordinary_and_frame_filling_faces_one_box_each(chips):
+    img, truth = _scene(chips, 90)
+    assert _found(YuNet(), img, truth) == (6, 6)
+    chip, box = chips[0]
+    s = 3.2  # a 640x640 close-up of the chip, cut to 600x600 around the face: the face fills it
+    big = cv2.resize(chip, (round(chip.shape[1] * s), round(chip.shape[0] * s)))
+    cx, cy = int((box[0] + box[2]) / 2 * s), int((box[1] + box[3]) / 2 * s)
+    x0, y0 = min(max(0, cx - 300), big.shape[1] - 600), min(max(0, cy - 300), big.shape[0] - 600)
+    frame = np.ascontiguousarray(big[y0:y0 + 600, x0:x0 + 600])
+    found = YuNet().detect(frame)
+    assert len(found) == 1
+    f = found[0]
+    assert f.bbox[3] - f.bbox[1] > 350 and all(f.bbox[0] - 50 <= x <= f.bbox[2] + 50 for x, _ in f.landmarks)

@@ -1,0 +1,106 @@
+"""The multi-task model's pieces: backbone, training loop (resume, determinism), calibration
+helpers, multi-label decoding and the 8 -> 7 emotion mapping used by eval."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from facescan.attributes import decode_head  # noqa: E402
+from facescan.eval.mapping import plan  # noqa: E402
+from facescan.labels import APPEARANCE, EMOTION7, EMOTION8, RACE_UTK5  # noqa: E402
+from facescan.models import Head  # noqa: E402
+
+
+def test_lite0_loads_imagenet_weights_and_pads_like_tensorflow():
+    from facescan.train.effnet import FEATURES, SameConv, imagenet_lite0
+
+    net = imagenet_lite0().eval()
+    with torch.no_grad():
+        feats = net(torch.zeros(2, 3, 112, 112))
+    assert feats.shape == (2, FEATURES) and torch.isfinite(feats).all()
+    conv = SameConv(1, 1, 3, 2, bias=False)
+    torch.nn.init.ones_(conv.weight)
+    with torch.no_grad():  # 4x4 ones, stride 2: SAME pads only bottom/right -> window sums 9, 6, 6, 4
+        out = conv(torch.ones(1, 1, 4, 4))
+    assert out.flatten().tolist() == [9.0, 6.0, 6.0, 4.0]
+
+
+def _parts(n: int, seed: int):
+    from facescan.train.multidata import AGE_BINS, Part
+
+    rng = np.random.default_rng(seed)
+    crops = rng.integers(0, 255, (n, 112, 112, 3), dtype=np.uint8)
+    gender = rng.integers(0, 2, n)
+    gender[::3] = -1
+    race = np.where(np.arange(n) % 2 == 0, rng.integers(0, 5, n), -1)
+    age = np.where(np.arange(n) % 2 == 1, rng.uniform(1, AGE_BINS - 1, n), -1).astype(np.float32)
+    emotion = np.zeros((n, 8), np.float32)
+    emotion[::4, 1] = 1
+    appearance = np.full((n, len(APPEARANCE)), np.nan, np.float32)
+    appearance[1::4] = rng.integers(0, 2, (len(appearance[1::4]), len(APPEARANCE)))
+    soft = np.zeros((n, 5), np.float32)
+    soft[2::4] = 0.2
+    return Part("toy", [crops, crops[::-1].copy()], gender, race, age, emotion, appearance, soft)
+
+
+def test_training_resumes_to_the_same_weights(tmp_path):
+    from facescan.train import multitask as mt
+
+    parts = {"train": {"toy": _parts(16, 0)}, "val": {"toy": _parts(8, 1)}}
+    straight = mt.train(parts, tmp_path, epochs=1, refine=1, batch=8)
+    (tmp_path / "multitask-epoch-2.pt").unlink()  # as if killed during the second epoch...
+    resumed = mt.train(parts, tmp_path, epochs=1, refine=1, batch=8)  # ...and run again
+    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
+        assert torch.equal(a, b), name
+    frozen = dict(straight.named_parameters())["backbone._conv_stem.weight"]
+    from facescan.train.effnet import imagenet_lite0
+    assert torch.equal(frozen, imagenet_lite0()._conv_stem.weight)  # the stem is not trained
+    metrics = mt.evaluate(resumed, parts["val"])
+    assert {"toy/gender", "toy/race", "toy/age_mae", "toy/emotion", "toy/context/gender"} <= set(metrics)
+    bias = resumed.heads["gender"].bias.detach().clone()
+    cal = mt.calibrate(resumed, parts["val"])
+    assert set(cal) == {"gender", "race", "age", "emotion", "appearance"}
+    shift = float(resumed.heads["gender"].bias[1].detach() - bias[1])
+    assert shift == pytest.approx(cal["gender"]["female_offset"] * cal["gender"]["temperature"], abs=1e-5)
+
+
+def test_schedule_warms_up_decays_and_restarts_lower():
+    from facescan.train.multitask import schedule
+
+    f = [schedule(s, 100, 2, 1) for s in range(300)]
+    assert f[0] < 0.02 and f[99] > 0.5 and max(f) <= 1 and f[199] < 0.001
+    assert f[200] == pytest.approx(0.2) and f[299] < 0.001 and all(a >= b for a, b in zip(f[99:199], f[100:200]))
+
+
+def test_balancing_offset_equalises_recall():
+    from facescan.train.calibrate import balancing_offset
+
+    rng = np.random.default_rng(0)
+    female = rng.random(2000) < 0.5
+    margin = np.where(female, 1.0, -1.0) + rng.normal(0, 1, 2000) - 0.8  # biased towards male
+    b = balancing_offset(margin, female)
+    said = margin + b > 0
+    assert 0.6 < b < 1.0 and abs(said[female].mean() - (~said)[~female].mean()) < 0.02
+
+
+def test_multilabel_head_gives_independent_probabilities():
+    head = Head("appearance", "appearance", "multilabel", APPEARANCE)
+    raw = np.full((2, len(APPEARANCE)), -4.0)
+    raw[0, APPEARANCE.index("eyeglasses")] = 3.0
+    raw[0, APPEARANCE.index("beard")] = 1.0
+    first, second = decode_head(head, raw)
+    assert first.label == "eyeglasses, beard" and second.label == "none"
+    assert first.probs["eyeglasses"] == pytest.approx(1 / (1 + np.exp(-3.0)))
+    assert sum(first.probs.values()) > 1.0  # independent, not a distribution
+    assert 0 < first.score < second.score < 1  # the chance that every yes/no call is right
+
+
+def test_eight_emotion_predictions_score_in_fer7():
+    scoring = plan("fer7", list(EMOTION8))
+    assert scoring.labels == EMOTION7
+    probs = {"contempt": 0.5, "angry": 0.1, "disgust": 0.3, "neutral": 0.1}
+    assert scoring.pred_from("contempt", probs) == "disgust"  # the next most probable with a counterpart
+    assert scoring.pred_from("happy", probs) == "happy" and scoring.pred_from("contempt", None) is None
+
+
