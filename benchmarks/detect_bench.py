@@ -96,14 +96,14 @@ def scenes(kind: str, n: int, pool: list, seed: int) -> list[tuple[np.ndarray, l
         canvas = background(rng, pool, h, w)
         if kind.startswith("size "):
             lo, hi = (int(v) for v in kind[5:].split("-"))
-            count, sizes = 6, None
+            count = 6
         elif kind == "crowd 20-50":
             count, lo, hi = int(rng.integers(20, 51)), 24, 60
         else:
             count, lo, hi = 4, 60, 140
         boxes: list[Box] = []
-        cols = max(1, int(math.ceil(math.sqrt(count * w / h))))
-        rows = int(math.ceil(count / cols))
+        cols = max(1, math.ceil(math.sqrt(count * w / h)))
+        rows = math.ceil(count / cols)
         for k in range(count):
             chip, box = pool[int(rng.integers(len(pool)))]
             face = rng.uniform(lo, hi)
@@ -216,10 +216,10 @@ def main() -> None:
             ms[f"{size[0]}x{size[1]}"] = 1000 * (time.perf_counter() - t0) / reps
         rows[name] = (row, ms)
     names = list(rows)
+    faces = sum(len(b) for k in kinds for _, b in sets[k])
     lines = [provenance("python benchmarks/detect_bench.py", time.perf_counter() - start), "",
-             f"Recall at IoU 0.5 (false boxes per photo), {args.scenes} scenes per condition "
-             f"({sum(len(b) for k in kinds for _, b in sets[k])} faces in all); real photos: "
-             f"{len(real)} (recall only):", "",
+             (f"Recall at IoU 0.5 (false boxes per photo), {args.scenes} scenes per condition "
+              f"({faces} faces in all); real photos: {len(real)} (recall only):"), "",
              "| condition | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for kind in [*sets, "real: LFW-a + CelebA"]:
         cells = []

@@ -33,11 +33,11 @@ def _session(path: Path):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def _input(crops: np.ndarray, spec) -> np.ndarray:  # noqa: ANN001
+def _input(crops: np.ndarray, spec) -> np.ndarray:
     return np.ascontiguousarray(((crops.astype(np.float32) - spec.mean[0]) * spec.scale).transpose(0, 3, 1, 2))
 
 
-def metrics(session, parts: dict, spec) -> dict:  # noqa: ANN001
+def metrics(session, parts: dict, spec) -> dict:
     out: dict = {}
     for name, part in parts.items():
         crops = part.views[0]
@@ -57,7 +57,7 @@ def metrics(session, parts: dict, spec) -> dict:  # noqa: ANN001
     return out
 
 
-def speed(session, crops: np.ndarray, spec) -> float:  # noqa: ANN001
+def speed(session, crops: np.ndarray, spec) -> float:
     x = _input(crops[:32], spec)
     session.run(None, {"crops": x})
     start, n = time.perf_counter(), 0
@@ -68,7 +68,13 @@ def speed(session, crops: np.ndarray, spec) -> float:  # noqa: ANN001
 
 
 def main() -> None:
-    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_dynamic, quantize_static
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_dynamic,
+        quantize_static,
+    )
 
     from facescan.models import get_spec
     from facescan.train import CONTEXT_SEED, MULTITASK_CROP, MULTITASK_SIZE
@@ -87,7 +93,7 @@ def main() -> None:
         def __init__(self) -> None:
             self.batches = iter([{"crops": _input(calib[i:i + 32], spec)} for i in range(0, len(calib), 32)])
 
-        def get_next(self):  # noqa: ANN201
+        def get_next(self):
             return next(self.batches, None)
 
     rows = {}

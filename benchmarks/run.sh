@@ -45,6 +45,6 @@ done
 "$PY" benchmarks/context_bench.py --write BENCHMARKS.md >/dev/null
 # every labelled set in ../shared/data (in-the-wild gender, children, age, FER+), int8, detection
 "$PY" benchmarks/wild_bench.py --write BENCHMARKS.md >/dev/null
-"$PY" benchmarks/quantize_bench.py --write BENCHMARKS.md >/dev/null
-"$PY" benchmarks/detect_bench.py --write BENCHMARKS.md >/dev/null
+FACESCAN_DATA="$DATA" "$PY" benchmarks/quantize_bench.py --write BENCHMARKS.md >/dev/null
+"$PY" benchmarks/detect_bench.py --scenes 20 --write BENCHMARKS.md >/dev/null
 "$PY" benchmarks/target_bench.py --write BENCHMARKS.md >/dev/null

@@ -88,7 +88,7 @@ def score(name: str, items: list[tuple[str, dict]], preds: list[dict]) -> dict:
     e = [(t["emotion"], p["emotion"]) for (_, t), p in zip(items, preds) if "emotion" in t and "emotion" in p]
     if e:
         if name.startswith("FER2013"):  # 7 classes: an 8-class prediction's mass mapped onto them
-            def fer7(pred) -> str:  # noqa: ANN001
+            def fer7(pred) -> str:
                 probs = {k: v for k, v in pred.probs.items() if k in FER7_FROM8}
                 return max(probs, key=probs.__getitem__) if probs else pred.label
             m["emotion"] = np.mean([t == fer7(p) for t, p in e])
@@ -110,7 +110,7 @@ def run(backends: list[str]) -> dict:
     return result
 
 
-def _pct(v) -> str:  # noqa: ANN001
+def _pct(v) -> str:
     return "-" if v is None else f"{100 * v:.1f}"
 
 
@@ -133,12 +133,13 @@ def table(result: dict, seconds: float) -> str:
     out += ["", "Race, age and emotion:", "",
             "| backend | UTKFace race % | UTKFace age MAE | All-Age-Faces age MAE | FER+ 8-class % | FER2013 7-class % | s |",
             "|---|---|---|---|---|---|---|"]
+    def num(res: dict, n: str, k: str) -> str:
+        v = res[n].get(k)
+        return "-" if v is None else f"{v:.2f}"
+
     for backend, res in result.items():
-        def num(n: str, k: str) -> str:
-            v = res[n].get(k)
-            return "-" if v is None else f"{v:.2f}"
-        out.append(f"| {backend} | {_pct(res['UTKFace test'].get('race'))} | {num('UTKFace test', 'age_mae')} | "
-                   f"{num('All-Age-Faces val', 'age_mae')} | {_pct(res['FER+ PublicTest'].get('emotion'))} | "
+        out.append(f"| {backend} | {_pct(res['UTKFace test'].get('race'))} | {num(res, 'UTKFace test', 'age_mae')} | "
+                   f"{num(res, 'All-Age-Faces val', 'age_mae')} | {_pct(res['FER+ PublicTest'].get('emotion'))} | "
                    f"{_pct(res['FER2013 PublicTest'].get('emotion'))} | {res['seconds']:.0f} |")
     counts = ", ".join(f"{n} {next(iter(result.values()))[n]['n']}" for n in names)
     out += ["", f"Images: {counts}."]

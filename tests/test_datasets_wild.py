@@ -20,7 +20,7 @@ def _img(path, size=(40, 48)):
 
 def test_celeba_real_splits_are_disjoint_and_labelled(celeba_dir):
     parts = {s: open_dataset(f"celeba:{celeba_dir}", s) for s in ("train", "val", "test")}
-    ids = [set(s.id for s in d) for d in parts.values()]
+    ids = [{s.id for s in d} for d in parts.values()]
     assert not (ids[0] & ids[1]) and not (ids[0] & ids[2]) and not (ids[1] & ids[2])
     assert sum(map(len, parts.values())) == len(open_dataset(f"celeba:{celeba_dir}", "all")) == 8011
     sample = parts["test"][0]
@@ -80,7 +80,8 @@ def test_ferplus_real_both_layouts_agree(fer_dir, ferplus_dir):
     assert len(votes) > 3500 and votes.label_sets == {"emotion": "affectnet8"}
     assert 590 <= len(layout) <= 600 and layout.skipped.get("majority unknown or not a face", 0) >= 1
     # the same faces carry the same labels in both forms
-    rows = {r["ferplus_file"].split("/")[-1]: r["file"] for r in csv.DictReader(open(fer_dir / "ferplus_votes.csv"))}
+    with open(fer_dir / "ferplus_votes.csv", newline="") as fp:
+        rows = {r["ferplus_file"].split("/")[-1]: r["file"] for r in csv.DictReader(fp)}
     by_file = {s.id: s.labels["emotion"] for s in votes}
     matched = [(s.labels["emotion"], by_file[rows[s.id.split("/")[-1]]]) for s in layout
                if rows.get(s.id.split("/")[-1]) in by_file]

@@ -1,15 +1,17 @@
 """The multi-task model's pieces: backbone, training loop (resume, determinism), calibration
 helpers, multi-label decoding and the 8 -> 7 emotion mapping used by eval."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from facescan.attributes import decode_head  # noqa: E402
-from facescan.eval.mapping import plan  # noqa: E402
-from facescan.labels import APPEARANCE, EMOTION7, EMOTION8, RACE_UTK5  # noqa: E402
-from facescan.models import Head  # noqa: E402
+from facescan.attributes import decode_head
+from facescan.eval.mapping import plan
+from facescan.labels import APPEARANCE, EMOTION7, EMOTION8
+from facescan.models import Head
 
 
 def test_lite0_loads_imagenet_weights_and_pads_like_tensorflow():
@@ -70,7 +72,7 @@ def test_schedule_warms_up_decays_and_restarts_lower():
 
     f = [schedule(s, 100, 2, 1) for s in range(300)]
     assert f[0] < 0.02 and f[99] > 0.5 and max(f) <= 1 and f[199] < 0.001
-    assert f[200] == pytest.approx(0.2) and f[299] < 0.001 and all(a >= b for a, b in zip(f[99:199], f[100:200]))
+    assert f[200] == pytest.approx(0.2) and f[299] < 0.001 and all(a >= b for a, b in pairwise(f[99:200]))
 
 
 def test_balancing_offset_equalises_recall():

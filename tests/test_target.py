@@ -354,3 +354,12 @@ def test_target_backend_names():
     for bad in ("llava", "openai:", "gpt4o"):
         with pytest.raises(facescan.ConfigError, match="unknown target backend"):
             api_model(bad)
+
+
+def test_find_person_without_an_analyzer_uses_every_attribute(group_photo):
+    from facescan.target import find_person
+
+    canvas, _ = group_photo
+    result = find_person(canvas, "the person on the left")
+    assert result.status in ("match", "ambiguous")
+    assert set(result.person["attributes"]) == {"gender", "age", "race", "emotion", "appearance"}

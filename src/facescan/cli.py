@@ -34,8 +34,8 @@ def _print_summary(result) -> None:
 def _save_annotated(result, folder: Path, used: set[str]) -> None:
     from PIL import Image
 
-    from .io import load_image
     from .annotate import annotate
+    from .io import load_image
 
     stem, k = Path(result.path).stem, 1
     name = stem + ".jpg"

@@ -24,7 +24,7 @@ from .parse import Constraint, Query, parse_description
 from .result import STATUSES, Candidate, TargetResult
 
 if TYPE_CHECKING:
-    from ..pipeline import ALL_ATTRIBUTES, Analyzer
+    from ..pipeline import Analyzer
 
 __all__ = ["STATUSES", "Candidate", "Constraint", "Query", "TargetResult", "find_person",
            "parse_description"]
@@ -38,12 +38,12 @@ def find_person(image: ImageInput, description: str, backend: str = "local",
     """The person in ``image`` that ``description`` means, with their attributes.
 
     ``analyzer`` (an :class:`~facescan.Analyzer`, made with every attribute if omitted)
-    detects the faces and fills race, gender, age, emotion and appearance. ``backend`` is ``"local"`` or a
-    VLM (``"gpt-4o"``, ``"openai:MODEL"``, ``"gemini[:MODEL]"``); ``ask`` overrides how the VLM is called (and then
+    detects the faces and fills race, gender, age, emotion and appearance. ``backend`` is
+    ``"local"`` or a VLM (``"gpt-4o"``, ``"openai:MODEL"``, ``"gemini[:MODEL]"``); ``ask`` overrides how the VLM is called (and then
     ``backend`` is only the name recorded in the result). The result's ``status`` says whether
     it is a clear match, ambiguous, no match, or why no answer could be given.
     """
-    from ..pipeline import Analyzer
+    from ..pipeline import ALL_ATTRIBUTES, Analyzer
     from .marks import target_vlm
     from .score import target_local
 

@@ -86,7 +86,7 @@ def _targets(name: str, samples: list[Sample], views: list[np.ndarray], race_sof
                 soft.astype(np.float32), list(samples))
 
 
-def _teacher_race(samples: list[Sample], detector, work: Path) -> np.ndarray:  # noqa: ANN001
+def _teacher_race(samples: list[Sample], detector, work: Path) -> np.ndarray:
     from ..attributes import OnnxAttributeModel
     from ..models import get_spec
     from .features import build_crops
