@@ -24,7 +24,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from summarize import provenance, replace_section  # benchmarks/ is on sys.path when run as a script
+from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
@@ -233,9 +233,7 @@ def main() -> None:
     for name in names:
         lines.append(f"| {name} | " + " | ".join(f"{rows[name][1][s]:.1f}" for s in sizes) + " |")
     text = "\n".join(lines)
-    print(text)
-    if args.write:
-        replace_section(Path(args.write), BEGIN, END, text)
+    publish(text, args.write, BEGIN, END)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, replace_section  # benchmarks/ is on sys.path when run as a script
+from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
@@ -113,9 +113,7 @@ def main() -> None:
         cells = [f"{m[k]:.2f}" if "MAE" in k else f"{100 * m[k]:.1f}%" for k in keys]
         lines.append(f"| {name} | {mb:.1f} | {fps:.0f} | " + " | ".join(cells) + " |")
     text = "\n".join(lines)
-    print(text)
-    if args.write:
-        replace_section(Path(args.write), BEGIN, END, text)
+    publish(text, args.write, BEGIN, END)
 
 
 if __name__ == "__main__":

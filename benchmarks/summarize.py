@@ -36,6 +36,13 @@ def replace_section(path: Path, begin: str, end: str, body: str) -> None:
     path.write_text(head + begin + "\n" + body + "\n" + end + rest.split(end, 1)[1])
 
 
+def publish(text: str, write: str | None, begin: str, end: str) -> None:
+    """Print a benchmark's section, and put it between its markers in ``write`` if given."""
+    print(text)
+    if write:
+        replace_section(Path(write), begin, end, text)
+
+
 def provenance(command: str, seconds: float | None = None) -> str:
     """"Measured DATE on N cores (CPU), Python V, by `command` (S s)": the first line of a section."""
     cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, replace_section  # benchmarks/ is on sys.path when run as a script
+from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
@@ -154,9 +154,7 @@ def main() -> None:
     start = time.perf_counter()
     result = run(args.backends.split(","))
     text = table(result, time.perf_counter() - start)
-    print(text)
-    if args.write:
-        replace_section(Path(args.write), BEGIN, END, text)
+    publish(text, args.write, BEGIN, END)
 
 
 if __name__ == "__main__":
