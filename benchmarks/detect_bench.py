@@ -26,6 +26,8 @@ import cv2
 import numpy as np
 from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
 
+from facescan.detect import iou
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 BEGIN, END = "<!-- detect:begin -->", "<!-- detect:end -->"
@@ -136,12 +138,6 @@ def variants(base: list[tuple[np.ndarray, list[Box]]], how: str) -> list[tuple[n
     if how == "grey":
         return [(np.repeat(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)[..., None], 3, 2), b) for img, b in base]
     return [(np.clip(255 * (img / 255.0) ** 2.2 * 0.5, 0, 255).astype(np.uint8), b) for img, b in base]
-
-
-def iou(a: Box, b: Box) -> float:
-    w, h = min(a[2], b[2]) - max(a[0], b[0]), min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(0.0, w) * max(0.0, h)
-    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter + 1e-9)
 
 
 def count(found: list[Box], truth: list[Box], rotated: bool) -> tuple[int, int]:

@@ -38,22 +38,15 @@ def _input(crops: np.ndarray, spec) -> np.ndarray:
 
 
 def metrics(session, parts: dict, spec) -> dict:
+    """The recipe's validation metrics (facescan.train.multitask.part_metrics) of an ONNX graph."""
+    from facescan.train.multitask import part_metrics
+
     out: dict = {}
     for name, part in parts.items():
         crops = part.views[0]
         res = [session.run(None, {"crops": _input(crops[i:i + 64], spec)}) for i in range(0, len(crops), 64)]
-        g, r, a, e, _ = (np.concatenate(x) for x in zip(*res))
-        if (part.gender >= 0).any():
-            out[f"{name} gender"] = float((g.argmax(1) == part.gender)[part.gender >= 0].mean())
-        if (part.race >= 0).any():
-            out[f"{name} race"] = float((r.argmax(1) == part.race)[part.race >= 0].mean())
-        if (part.age >= 0).any():
-            p = np.exp(a - a.max(1, keepdims=True))
-            p /= p.sum(1, keepdims=True)
-            out[f"{name} age MAE"] = float(np.abs(p @ np.arange(a.shape[1]) - part.age)[part.age >= 0].mean())
-        if part.emotion.sum() > 0:
-            has = part.emotion.sum(1) > 0
-            out[f"{name} emotion"] = float((e.argmax(1) == part.emotion.argmax(1))[has].mean())
+        found = part_metrics([np.concatenate(x) for x in zip(*res)], part)
+        out.update({f"{name} {k.replace('age_mae', 'age MAE')}": v for k, v in found.items() if k != "appearance"})
     return out
 
 

@@ -5,7 +5,7 @@ import cv2
 import numpy as np
 import pytest
 
-from facescan.detect import Detection, YuNet, make_detector, merge, parse_scales, plausible
+from facescan.detect import Detection, YuNet, iou, make_detector, merge, parse_scales, plausible
 from facescan.errors import ConfigError
 
 
@@ -70,12 +70,8 @@ def _found(det, img, truth):
     boxes = [d.bbox for d in det.detect(img)]
     hit = 0
     for t in truth:
-        for b in boxes:
-            w, h = min(b[2], t[2]) - max(b[0], t[0]), min(b[3], t[3]) - max(b[1], t[1])
-            inter = max(0, w) * max(0, h)
-            if inter / ((b[2] - b[0]) * (b[3] - b[1]) + (t[2] - t[0]) * (t[3] - t[1]) - inter) >= 0.5:
-                hit += 1
-                break
+        if any(iou(b, t) >= 0.5 for b in boxes):
+            hit += 1
     return hit, len(boxes)
 
 

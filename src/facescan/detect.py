@@ -35,7 +35,6 @@ class WholeImage:
     name = "none"
 
     def detect(self, image: np.ndarray) -> list[Detection]:
-
         h, w = image.shape[:2]
         return [Detection((0.0, 0.0, float(w), float(h)), 1.0, None)]
 
@@ -54,7 +53,8 @@ MERGE_IOU = 0.4
 FINE_BELOW = 48
 
 
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes."""
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     inter = max(0.0, w) * max(0.0, h)
@@ -82,7 +82,7 @@ def merge(found: list[Detection], max_faces: int = 0) -> list[Detection]:
     boxes dropped; the ``max_faces`` best when that is set (0: all)."""
     kept: list[Detection] = []
     for d in sorted(found, key=lambda d: -d.score):
-        if plausible(d) and all(_iou(d.bbox, k.bbox) < MERGE_IOU for k in kept):
+        if plausible(d) and all(iou(d.bbox, k.bbox) < MERGE_IOU for k in kept):
             kept.append(d)
     return kept[:max_faces] if max_faces > 0 else kept
 

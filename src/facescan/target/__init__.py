@@ -39,8 +39,8 @@ def find_person(image: ImageInput, description: str, backend: str = "local",
 
     ``analyzer`` (an :class:`~facescan.Analyzer`, made with every attribute if omitted)
     detects the faces and fills race, gender, age, emotion and appearance. ``backend`` is
-    ``"local"`` or a VLM (``"gpt-4o"``, ``"openai:MODEL"``, ``"gemini[:MODEL]"``); ``ask`` overrides how the VLM is called (and then
-    ``backend`` is only the name recorded in the result). The result's ``status`` says whether
+    ``"local"`` or a VLM (``"gpt-4o"``, ``"openai:MODEL"``, ``"gemini[:MODEL]"``); ``ask``
+    overrides how the VLM is called (and then ``backend`` is only the name recorded in the result). The result's ``status`` says whether
     it is a clear match, ambiguous, no match, or why no answer could be given.
     """
     from ..pipeline import ALL_ATTRIBUTES, Analyzer

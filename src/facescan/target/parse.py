@@ -93,8 +93,8 @@ RACE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
     for phrase, concept in vocabulary.by_phrase(vocabulary.RACE, skip=("others",)).items()}
 EMOTION_WORDS = vocabulary.by_phrase(vocabulary.EMOTION)
 APPEARANCE_WORDS = vocabulary.by_phrase(vocabulary.APPEARANCE)
-UNSUPPORTED = {"smirking", "smirk", "tall", "short", "fat", "thin", "slim", "sitting", "standing", "holding", "tie",
-               "scarf", "headscarf", "hijab", "earrings", "necklace", "makeup", "tattoo",
+UNSUPPORTED = {"smirking", "smirk", "tall", "short", "fat", "thin", "slim", "sitting", "standing",
+               "holding", "tie", "scarf", "headscarf", "hijab", "earrings", "necklace", "makeup", "tattoo",
                "pants", "trousers", "jeans", "skirt", "shoes"}
 PERSON_NOUNS = {"person", "people", "one", "someone", "somebody", "individual", "human", "figure",
                 "face", "man", "men", "woman", "women", "guy", "lady", "girl", "boy", "child", "kid",

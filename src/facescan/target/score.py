@@ -118,24 +118,17 @@ def _age_mass(probs: dict[str, float], low: float, high: float) -> float:
 
 def attribute_score(c: Constraint, face: Face, phys: Physical) -> float | None:
     """Probability that ``c`` (not positional) holds for this person; None if unmeasured."""
-    if c.kind in ("gender", "emotion", "race"):
+    if c.kind in ("gender", "emotion", "race", "appearance"):
         pred = face.attributes.get(c.kind)
-        if pred is None:
-            return None
         labels = c.labels or (c.value,)
-        if pred.probs and not any(label in pred.probs for label in labels):
-            return None  # a label this model cannot give (contempt for a 7-emotion model)
+        if pred is None or (pred.probs and not any(label in pred.probs for label in labels)):
+            return None  # not measured, or a label this model cannot give (contempt for a 7-emotion model)
         p = sum(pred.probs.get(label, 0.0) for label in labels)
     elif c.kind == "age":
         pred = face.attributes.get("age")
         if pred is None:
             return None
         p = _age_mass(pred.probs, c.low or 0.0, c.high if c.high is not None else 200.0)
-    elif c.kind == "appearance":
-        pred = face.attributes.get("appearance")
-        if pred is None or c.value not in pred.probs:
-            return None
-        p = pred.probs[c.value]
     elif c.kind in ("clothing_color", "hair_color"):
         hair = c.kind == "hair_color"
         shares = phys.hair if hair else phys.clothing

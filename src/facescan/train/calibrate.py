@@ -24,12 +24,16 @@ def nll(logits: np.ndarray, target: np.ndarray, temperature: float,
     return float(-np.log(np.clip(p[np.arange(len(target)), target], 1e-12, None)).mean())
 
 
-def fit_temperature(logits: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None) -> float:
-    """The temperature in [0.25, 8] with the lowest validation NLL (log grid, then refined)."""
+def _best_temperature(loss) -> float:
+    """The temperature in [0.25, 8] with the lowest ``loss`` (log grid, then refined)."""
     grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
-    best = min(grid, key=lambda t: nll(logits, target, t, groups))
-    fine = best * np.exp(np.linspace(-0.06, 0.06, 25))
-    return float(min(fine, key=lambda t: nll(logits, target, t, groups)))
+    best = min(grid, key=loss)
+    return float(min(best * np.exp(np.linspace(-0.06, 0.06, 25)), key=loss))
+
+
+def fit_temperature(logits: np.ndarray, target: np.ndarray, groups: np.ndarray | None = None) -> float:
+    """The temperature with the lowest validation NLL (:func:`_best_temperature`)."""
+    return _best_temperature(lambda t: nll(logits, target, t, groups))
 
 
 def fit_multilabel_temperature(logits: np.ndarray, target: np.ndarray) -> float:
@@ -42,9 +46,7 @@ def fit_multilabel_temperature(logits: np.ndarray, target: np.ndarray) -> float:
         p = np.clip(1 / (1 + np.exp(-z / t)), 1e-12, 1 - 1e-12)
         return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
-    grid = np.exp(np.linspace(np.log(0.25), np.log(8.0), 61))
-    best = min(grid, key=bce)
-    return float(min(best * np.exp(np.linspace(-0.06, 0.06, 25)), key=bce))
+    return _best_temperature(bce)
 
 
 def balancing_offset(margin: np.ndarray, female: np.ndarray) -> float:

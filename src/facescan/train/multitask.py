@@ -147,32 +147,39 @@ def predict(net: nn.Module, crops: np.ndarray, batch: int = 256) -> list[np.ndar
     return [torch.cat(o).numpy() for o in zip(*outs)]
 
 
+def part_metrics(outs: Sequence[np.ndarray], part: Part) -> dict[str, float]:
+    """Accuracy of each head with labels in ``part`` (age: mean absolute error of the expected
+    years), from raw outputs in OUTPUTS order (of this network or its ONNX graph)."""
+    g, r, a, e, ap = outs
+    m: dict[str, float] = {}
+    has = part.gender >= 0
+    if has.any():
+        m["gender"] = float((g.argmax(1) == part.gender)[has].mean())
+    has = part.race >= 0
+    if has.any():
+        m["race"] = float((r.argmax(1) == part.race)[has].mean())
+    has = part.age >= 0
+    if has.any():
+        p = np.exp(a - a.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        m["age_mae"] = float(np.abs(p @ np.arange(AGE_BINS) - part.age)[has].mean())
+    has = part.emotion.sum(1) > 0
+    if has.any():
+        m["emotion"] = float((e.argmax(1) == part.emotion.argmax(1))[has].mean())
+    has = ~np.isnan(part.appearance[:, 0])
+    if has.any():
+        m["appearance"] = float(((ap > 0) == (part.appearance > 0.5))[has].mean())
+    return m
+
+
 def evaluate(net: nn.Module, val: dict[str, Part]) -> dict[str, float]:
     """Development metrics on the validation parts (each view of UTKFace on its own)."""
     m: dict[str, float] = {}
-    years = np.arange(AGE_BINS)
     for name, part in val.items():
         for v, crops in enumerate(part.views):
             key = name + ("/context" if v else "")
-            g, r, a, e, ap = predict(net, crops)
-            has = part.gender >= 0
-            if has.any():
-                m[f"{key}/gender"] = float((g.argmax(1) == part.gender)[has].mean())
-            has = part.race >= 0
-            if has.any():
-                m[f"{key}/race"] = float((r.argmax(1) == part.race)[has].mean())
-            has = part.age >= 0
-            if has.any():
-                p = np.exp(a - a.max(1, keepdims=True))
-                p /= p.sum(1, keepdims=True)
-                m[f"{key}/age_mae"] = float(np.abs(p @ years - part.age)[has].mean())
-            has = part.emotion.sum(1) > 0
-            if has.any():
-                m[f"{key}/emotion"] = float((e.argmax(1) == part.emotion.argmax(1))[has].mean())
-            has = ~np.isnan(part.appearance[:, 0])
-            if has.any():
-                m[f"{key}/appearance"] = float(((ap > 0) == (part.appearance > 0.5))[has].mean())
-    return {k: round(v, 4) for k, v in m.items()}
+            m.update({f"{key}/{k}": round(x, 4) for k, x in part_metrics(predict(net, crops), part).items()})
+    return m
 
 
 def schedule(step: int, steps_per_epoch: int, epochs: int, refine: int) -> float:
