@@ -1,0 +1,130 @@
+"""facescan analyze: faces and their attributes in images, folders or globs."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+from .common import (
+    EXIT_INPUT_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    add_detect_options,
+    add_vlm_options,
+    describe_usage,
+    vlm_options,
+)
+
+
+def _print_summary(result) -> None:
+    from ..output import describe
+
+    print(f"{result.path}: " + (f"error: {result.error}" if result.error
+                                else f"{len(result.faces)} face(s)"), flush=True)
+    for i, face in enumerate(result.faces):
+        box = ", ".join(f"{v:.0f}" for v in face.bbox)
+        print(f"  #{i + 1} [{box}] {describe(face.attributes)}", flush=True)
+
+
+def _save_annotated(result, folder: Path, used: set[str]) -> None:
+    from PIL import Image
+
+    from ..annotate import annotate
+    from ..io import load_image
+
+    stem, k = Path(result.path).stem, 1
+    name = stem + ".jpg"
+    while name in used:  # same file name in two folders
+        name, k = f"{stem}_{k}.jpg", k + 1
+    used.add(name)
+    Image.fromarray(annotate(load_image(result.path), result)).save(folder / name, quality=92)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..io import iter_image_paths
+    from ..output import open_writer
+    from ..pipeline import Analyzer
+
+    analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector,
+                        min_score=args.min_score, abstain_below=args.abstain_below,
+                        backend_options=vlm_options(args), detect_scales=args.detect_scales,
+                        max_faces=args.max_faces)
+    paths = list(iter_image_paths(args.paths))
+    if not paths:
+        print("facescan: no images found in the given paths", file=sys.stderr)
+        return EXIT_USAGE
+    writer = open_writer(args.output, sys.stdout) if args.output else None
+    annotate_dir = Path(args.annotate) if args.annotate else None
+    if annotate_dir:
+        annotate_dir.mkdir(parents=True, exist_ok=True)
+    used_names: set[str] = set()
+    errors = done = faces = 0
+    progress = None
+    redirect: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if not args.quiet:
+        from tqdm import tqdm
+        from tqdm.contrib.logging import logging_redirect_tqdm
+
+        progress = tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None)
+        redirect = logging_redirect_tqdm()  # warnings print above the bar, not through it
+    try:
+        with redirect:
+            for result in analyzer.analyze_many(paths, batch_size=args.batch_size):
+                done += 1
+                faces += len(result.faces)
+                errors += result.error is not None
+                if writer:
+                    writer.write(result)
+                else:
+                    _print_summary(result)
+                if annotate_dir and result.error is None:
+                    _save_annotated(result, annotate_dir, used_names)
+                if progress is not None:
+                    progress.update(1)
+                    progress.set_postfix(faces=faces, errors=errors, refresh=False)
+    except KeyboardInterrupt:
+        print(f"\nfacescan: interrupted after {done} of {len(paths)} images; "
+              "results so far are saved", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if progress is not None:
+            progress.close()
+        if writer:
+            writer.close()
+    if not args.quiet:
+        print(f"facescan: {done} images, {faces} faces, {errors} errors", file=sys.stderr)
+        usage = analyzer.usage()
+        if usage:
+            print(f"facescan: {args.backend}: {describe_usage(usage)}", file=sys.stderr)
+    return EXIT_INPUT_ERRORS if errors else EXIT_OK
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, BACKENDS, DEFAULT_BACKEND
+    from ..vlm import NAMES as VLM_NAMES
+
+    p = sub.add_parser("analyze", help="analyse images, folders (recursively) or globs")
+    p.add_argument("paths", nargs="+", help="image files, folders or glob patterns")
+    p.add_argument("-o", "--output", help="write records to FILE.jsonl, FILE.csv, FILE.parquet "
+                   "or '-' (JSONL on stdout); default: a readable summary on stdout")
+    p.add_argument("--annotate", metavar="DIR", help="also save each image with boxes and labels")
+    p.add_argument("--attributes", default=",".join(ATTRIBUTES),
+                   help=f"comma-separated subset of {','.join(ALL_ATTRIBUTES)} "
+                   f"(default: {','.join(ATTRIBUTES)})")
+    p.add_argument("--backend", default=DEFAULT_BACKEND, metavar="NAME",
+                   help=f"which attribute models to use: {', '.join(sorted(BACKENDS))}, or a "
+                   f"vision-language backend ({', '.join(VLM_NAMES)}; NAME:ARG, see README)")
+    p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
+                   help="'none' treats each whole image as one face (pre-cropped chips)")
+    p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
+    add_detect_options(p)
+    p.add_argument("--abstain-below", type=float, default=0.0, metavar="P",
+                   help="label an attribute 'uncertain' when its top probability is below P")
+    p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    add_vlm_options(p)
+    p.set_defaults(func=run)
+

@@ -1,0 +1,54 @@
+"""Options and helpers shared by several commands."""
+
+from __future__ import annotations
+
+import argparse
+
+EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def add_detect_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--detect-scales", default="auto", metavar="auto|S[,S...]",
+                   help="YuNet passes: 'auto' (base scale + a coarse pass for frame-filling faces), or "
+                   "multiples of the base scale, e.g. '1,2' to also find faces of 12-24 px (4x slower)")
+    p.add_argument("--max-faces", type=int, default=0, metavar="N", help="keep the N best faces (0: all)")
+
+
+def vlm_options(args: argparse.Namespace) -> dict[str, object]:
+    """The vision-language backend options given on the command line (None: not given)."""
+    return {"mode": args.answer, "prompts": args.prompts, "labels": args.vlm_labels,
+            "device": args.device, "dtype": args.dtype, "processor": args.processor,
+            "max_new_tokens": args.max_new_tokens, "api_base": args.api_base,
+            "timeout": args.api_timeout, "retries": args.api_retries,
+            "concurrency": args.api_concurrency, "cache_dir": args.api_cache,
+            "cache": False if args.no_api_cache else None}
+
+
+def describe_usage(usage: dict) -> str:
+    cost = "cost unknown" if usage.get("cost_usd") is None else f"~${usage['cost_usd']:.4f}"
+    return (f"{usage['requests']} requests ({usage['cached']} answers from the cache, "
+            f"{usage['retries']} retries), {usage['prompt_tokens']} prompt + "
+            f"{usage['completion_tokens']} completion tokens, {cost}")
+
+
+def add_vlm_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("vision-language backends (--backend paligemma:PATH, gpt-4o, ...)")
+    g.add_argument("--answer", choices=["generate", "closed"],
+                   help="generate: free text mapped onto the label set, as in the paper (default); "
+                   "closed: local models score each label, APIs answer from an enum")
+    g.add_argument("--prompts", metavar="FILE", help="JSON prompt file (default: the paper's prompts)")
+    g.add_argument("--vlm-labels", metavar="A=SET,...", help="label sets, e.g. race=utk5,age=age9 "
+                   "(default: race=fairface7, age=age5, emotion=emotion8, as in the paper)")
+    g.add_argument("--device", help="local models: auto (default), cpu, cuda, cuda:1, mps")
+    g.add_argument("--dtype", help="local models: auto (bfloat16 on GPU, float32 on CPU), float32, "
+                   "bfloat16, float16")
+    g.add_argument("--processor", help="processor source for checkpoints that ship none "
+                   "(default for paligemma: google/paligemma-3b-pt-224)")
+    g.add_argument("--max-new-tokens", type=int, help="local models: answer length limit (default 20)")
+    g.add_argument("--api-base", metavar="URL", help="OpenAI-compatible or Gemini endpoint "
+                   "(default: $OPENAI_BASE_URL, the config file, then the provider's)")
+    g.add_argument("--api-timeout", type=float, help="seconds per request (default 60)")
+    g.add_argument("--api-retries", type=int, help="retries on 429/5xx/timeouts (default 5)")
+    g.add_argument("--api-concurrency", type=int, help="requests in flight at once (default 4)")
+    g.add_argument("--api-cache", metavar="DIR", help="response cache (default ~/.cache/facescan/api)")
+    g.add_argument("--no-api-cache", action="store_true", help="neither read nor write the cache")

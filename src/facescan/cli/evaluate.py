@@ -1,0 +1,68 @@
+"""facescan eval: backends scored on a labelled data set."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError
+from .common import EXIT_OK, add_vlm_options, describe_usage, vlm_options
+
+
+def run(args: argparse.Namespace) -> int:
+    import dataclasses
+    import random
+
+    from ..datasets import open_dataset
+    from ..eval.runner import evaluate
+    from ..pipeline import check_backend, parse_attributes
+
+    columns = dict(kv.split("=", 1) for kv in args.columns.split(",") if "=" in kv) if args.columns else None
+    dataset = open_dataset(args.dataset, args.split, columns)
+    samples = dataset.samples
+    if args.limit and args.limit < len(samples):  # a fixed subsample, whatever the file order
+        samples = sorted(random.Random(args.seed).sample(samples, args.limit), key=lambda s: s.id)
+        dataset = dataclasses.replace(dataset, samples=samples)
+    backends = [b.strip() for b in args.backend.split(",") if b.strip()]
+    if not backends:
+        raise ConfigError(f"no backend named in --backend {args.backend!r}")
+    for backend in backends:
+        check_backend(backend)
+    if not samples:
+        raise ConfigError(f"no samples found in {args.dataset}")
+    result = evaluate(dataset, backends, Path(args.out), parse_attributes(args.attributes),
+                      detector=args.detector, resume=args.resume, dataset=args.dataset,
+                      backend_options=vlm_options(args))
+    for backend, m in result["backends"].items():
+        parts = [f"{k} {m[k]['accuracy']:.1%}" for k in ("gender", "race", "age_group", "age_group5", "emotion")
+                 if k in m]
+        if "age" in m:  # after gender and race
+            parts.insert(sum(k in m for k in ("gender", "race")), f"age MAE {m['age']['mae']:.2f}")
+        print(f"{backend}: n={m['n']} " + ", ".join(parts))
+        if m.get("usage"):
+            print(f"{backend}: {describe_usage(m['usage'])}")
+    print(f"wrote {Path(args.out) / 'predictions.jsonl'} and {Path(args.out) / 'metrics.json'}")
+    return EXIT_OK
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..pipeline import ATTRIBUTES, DEFAULT_BACKEND
+
+    p = sub.add_parser("eval", help="evaluate backends on a labelled data set")
+    p.add_argument("--dataset", required=True, help="KIND:PATH, KIND: fairface, utkface, affectnet, "
+                   "fer2013, rafdb, csv, folder (lfw: pairs, not evaluable yet)")
+    p.add_argument("--split", help="fairface, affectnet: val (default), train; utkface: all (default), "
+                   "train, val, test; fer2013: test (default), train, private, all; rafdb: test "
+                   "(default), train, all; csv: a value of its split column; folder: a subfolder")
+    p.add_argument("--columns", help="csv data sets: column names, e.g. path=img,emotion=expr")
+    p.add_argument("--backend", default=DEFAULT_BACKEND, help="backend name(s), comma-separated")
+    p.add_argument("--attributes", default=",".join(ATTRIBUTES))
+    p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
+                   help="images where yunet finds no face are analysed whole (counted in no_face_rate)")
+    p.add_argument("--out", default="eval-run", help="run folder for predictions.jsonl and metrics.json")
+    p.add_argument("--limit", type=int, help="evaluate a fixed random subset of N samples")
+    p.add_argument("--seed", type=int, default=0, help="seed of the --limit subset")
+    p.add_argument("--resume", action="store_true", help="keep predictions already in --out")
+    add_vlm_options(p)
+    p.set_defaults(func=run)
+

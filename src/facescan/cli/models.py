@@ -1,0 +1,44 @@
+"""facescan models: the shipped models, their licences and sha256 status."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import EXIT_OK, EXIT_USAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import ModelError
+    from ..models import all_specs
+
+    rows = []
+    for spec in all_specs():
+        try:
+            spec.verified_path()
+            status = "ok"
+        except ModelError as exc:
+            status = f"ERROR: {exc}"
+        rows.append((spec.name, spec.task, ",".join(spec.attributes) or "-", spec.licence,
+                     spec.sha256[:12], status))
+    if args.json:
+        import json
+
+        print(json.dumps([{"name": s.name, "task": s.task, "attributes": list(s.attributes),
+                           "package": s.package, "path": s.path, "sha256": s.sha256,
+                           "licence": s.licence, "source": s.source,
+                           "training_data": s.training_data, "input_size": s.input_size,
+                           "crop": s.crop, "status": r[-1]}
+                          for s, r in zip(all_specs(), rows)], indent=2))
+    else:
+        header = ("name", "task", "attributes", "licence", "sha256", "status")
+        widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
+        for r in [header] + rows:
+            print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)) + "  " + str(r[5]))
+    return EXIT_OK if all(r[5] == "ok" for r in rows) else EXIT_USAGE
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("models", help="list the models, their licences and sha256 status")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=run)
+

@@ -1,0 +1,50 @@
+"""facescan train: rebuild a shipped model (needs facescan[train])."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import ConfigError
+from .common import EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import train
+
+    work, out = Path(args.work), Path(args.out)
+    needs_data = {"utkface-heads": "UTKFace", "utkface-finetune": "UTKFace", "utkface-stack": "UTKFace",
+                  "fer-finetune": "FER2013", "multitask": "shared data (utkface/, celeba/, aaf/, fer2013/)"}
+    if args.recipe in needs_data and not args.data:
+        raise ConfigError(f"facescan train {args.recipe} needs --data (the {needs_data[args.recipe]} folder)")
+    epochs = {"epochs": args.epochs} if args.epochs else {}
+    if args.recipe == "multitask":
+        report = train.build_multitask(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "utkface-heads":
+        report = train.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "utkface-finetune":
+        report = train.build_utkface_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "utkface-stack":
+        report = train.build_utkface_stack(Path(args.data), out, work)
+    elif args.recipe == "fer-finetune":
+        report = train.build_fer_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "faceapi-original":
+        report = train.build_faceapi_original(out, work)
+    else:
+        report = train.build_fer_emotion(out, work, flip_tta=args.recipe == "fer-emotion-tta")
+    print(train.write_report(report, Path(args.report) if args.report else None))
+    return EXIT_OK
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="rebuild a shipped model (needs facescan[train])")
+    p.add_argument("recipe", choices=["multitask", "utkface-stack", "utkface-finetune", "fer-emotion-tta", "utkface-heads",
+                                      "fer-emotion", "faceapi-original", "fer-finetune"])
+    p.add_argument("--data", help="data folder: the folder holding utkface/, celeba/, aaf/ and fer2013/ "
+                   "for multitask; UTKFace for utkface-*; FER2013 (with train/) for fer-finetune")
+    p.add_argument("--out", required=True, help="ONNX file to write")
+    p.add_argument("--work", default=".facescan-work", help="downloads and feature caches")
+    p.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report", help="also write the JSON report here")
+    p.set_defaults(func=run)
