@@ -149,3 +149,41 @@ def group_fairness(y_true: Sequence[str], y_pred: Sequence[str | None], groups: 
     out = group_accuracy(y_true, y_pred, groups)
     out["equalized_odds"] = equalized_odds(y_true, y_pred, groups, labels)
     return out
+
+
+def _contingency(y_true: Sequence, y_pred: Sequence) -> np.ndarray:
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"{len(y_true)} truths but {len(y_pred)} predictions")
+    _, t = np.unique(np.asarray(y_true, dtype=object).astype(str), return_inverse=True)
+    _, p = np.unique(np.asarray(y_pred, dtype=object).astype(str), return_inverse=True)
+    table = np.zeros((t.max(initial=-1) + 1, p.max(initial=-1) + 1), dtype=np.int64)
+    np.add.at(table, (t, p), 1)
+    return table
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def bcubed(y_true: Sequence, y_pred: Sequence) -> dict[str, float]:
+    """BCubed precision, recall and F1 of a clustering (Amigo et al. 2009): per item, the share
+    of its cluster that has its class, and of its class that is in its cluster; averaged."""
+    table = _contingency(y_true, y_pred)
+    n = table.sum()
+    if n == 0:
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    squares = (table.astype(float) ** 2)
+    precision = float((squares / np.maximum(table.sum(0, keepdims=True), 1)).sum() / n)
+    recall = float((squares / np.maximum(table.sum(1, keepdims=True), 1)).sum() / n)
+    return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
+
+
+def pairwise_f1(y_true: Sequence, y_pred: Sequence) -> dict[str, float]:
+    """Precision, recall and F1 over all pairs of items: a pair is positive when both share a
+    class (truth) or a cluster (prediction)."""
+    table = _contingency(y_true, y_pred)
+    pairs = lambda c: float((c * (c - 1) // 2).sum())
+    both, same_pred, same_true = pairs(table), pairs(table.sum(0)), pairs(table.sum(1))
+    precision = both / same_pred if same_pred else 1.0
+    recall = both / same_true if same_true else 1.0
+    return {"precision": precision, "recall": recall, "f1": _f1(precision, recall)}
