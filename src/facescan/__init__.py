@@ -5,9 +5,10 @@
 >>> faces[0].attributes["age"].years                # doctest: +SKIP
 """
 
-from .errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError
+from .errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError, StoreError
 from .io import load_image
 from .pipeline import ATTRIBUTES, Analyzer, analyze
+from .store import FaceStore, open_store
 from .target import TargetResult, find_person
 from .types import Face, ImageResult, Prediction
 
@@ -19,14 +20,17 @@ __all__ = [
     "ConfigError",
     "DependencyError",
     "Face",
+    "FaceStore",
     "FacescanError",
     "ImageError",
     "ImageResult",
     "ModelError",
     "Prediction",
+    "StoreError",
     "TargetResult",
     "__version__",
     "analyze",
     "find_person",
     "load_image",
+    "open_store",
 ]

@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Prediction:
@@ -62,15 +64,22 @@ class Face:
     score: float
     landmarks: tuple[tuple[float, float], ...] | None = None
     attributes: dict[str, Prediction] = field(default_factory=dict)
+    embedding: np.ndarray | None = field(default=None, compare=False)  # float32 (d,), L2-normalised
+    embedding_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "bbox": [round(v, 1) for v in self.bbox],
             "score": round(self.score, 4),
             "landmarks": None if self.landmarks is None
             else [[round(x, 1), round(y, 1)] for x, y in self.landmarks],
             "attributes": {k: p.to_dict() for k, p in self.attributes.items()},
         }
+        if self.embedding is not None:
+            out["embedding"] = [round(float(v), 6) for v in self.embedding]
+        if self.embedding_model is not None:
+            out["embedding_model"] = self.embedding_model
+        return out
 
 
 @dataclass(frozen=True)
