@@ -20,7 +20,6 @@ import os
 import resource
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script

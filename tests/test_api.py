@@ -15,7 +15,7 @@ def test_public_api_is_pinned():
 
 def test_import_is_light_and_has_no_side_effects():
     code = ("import sys, warnings, logging; import facescan; "
-            "heavy = [m for m in ('torch', 'transformers', 'onnxruntime', 'pyarrow', 'usearch', 'psycopg', 'sqlite3') if m in sys.modules]; "
+            "heavy = [m for m in ('torch', 'transformers', 'onnxruntime', 'pyarrow', 'faiss', 'psycopg', 'sqlite3') if m in sys.modules]; "
             "assert not heavy, heavy; assert logging.getLogger().handlers == []")
     subprocess.run([sys.executable, "-c", code], check=True)
 

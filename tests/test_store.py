@@ -7,11 +7,10 @@ import shutil
 
 import numpy as np
 import pytest
+from facescan.identity import DEFAULT_EMBEDDER
 from store_fixtures import INDEXED, PEOPLE, person_of
-from store_fixtures import embed_analyzer, lfw_people, pg_admin_url, pg_url, photo_folder, store_url  # noqa: F401
 
 from facescan import Face, StoreError, open_store
-from facescan.identity import DEFAULT_EMBEDDER
 
 
 def test_index_search_and_incremental_reindex(store_url, photo_folder, lfw_people, embed_analyzer):

@@ -13,10 +13,8 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 from store_fixtures import INDEXED, PEOPLE
-from store_fixtures import embed_analyzer, lfw_people, photo_folder  # noqa: F401
 
 from facescan import StoreError, open_store
 
@@ -33,10 +31,6 @@ def _disk(db: Path) -> bytes:
     return b"".join(Path(str(db) + s).read_bytes() for s in ("", "-wal") if Path(str(db) + s).exists())
 
 
-def _f16(blob: bytes) -> bytes:
-    return np.frombuffer(blob, "<f4").astype(np.float16).tobytes()
-
-
 def test_forgotten_embeddings_are_gone_from_the_files(tmp_path, photo_folder, embed_analyzer):
     db = tmp_path / "faces.db"
     vectors = Path(str(db) + ".vectors")
@@ -47,12 +41,12 @@ def test_forgotten_embeddings_are_gone_from_the_files(tmp_path, photo_folder, em
         assert len(doomed) >= INDEXED and kept
         disk, ann = _disk(db), vectors.read_bytes()
         assert all(b in disk for b in doomed + kept)  # the check below can see them...
-        assert all(_f16(b) in ann for b in doomed + kept)
+        assert all(b in ann for b in doomed + kept)
         store.forget(path=photo_folder / PEOPLE[1])
         disk, ann = _disk(db), vectors.read_bytes()
         assert not any(b in disk for b in doomed)  # ...and they are gone, while the others stay
-        assert not any(_f16(b) in ann for b in doomed)
-        assert all(b in disk for b in kept) and all(_f16(b) in ann for b in kept)
+        assert not any(b in ann for b in doomed)
+        assert all(b in disk for b in kept) and all(b in ann for b in kept)
     assert not any(b in _disk(db) for b in doomed)
 
 
@@ -77,7 +71,7 @@ def test_kill_9_during_index_loses_and_duplicates_nothing(tmp_path, photo_folder
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert 4 <= stored < total, "the kill did not land in the middle of the run"
-    rerun = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    rerun = subprocess.run(cmd, check=False, env=env, capture_output=True, text=True, timeout=300)
     assert rerun.returncode == 0, rerun.stderr
     with open_store(tmp_path / "reference.db") as ref:
         ref.index([photo_folder], analyzer=embed_analyzer)
@@ -162,6 +156,5 @@ def test_corrupt_store_fails_clearly(tmp_path, photo_folder, embed_analyzer):
     data[4096:] = b"\xab" * (len(data) - 4096)  # every page after the first: garbage
     db.write_bytes(bytes(data))
     Path(str(db) + ".vectors").unlink()
-    with pytest.raises(StoreError, match="corrupt"):
-        with open_store(db) as store:
-            store.search(next(photo_folder.rglob("*.jpg")), analyzer=embed_analyzer)
+    with pytest.raises(StoreError, match="corrupt"), open_store(db) as store:
+        store.search(next(photo_folder.rglob("*.jpg")), analyzer=embed_analyzer)

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import os
 
-from .base import FaceStore, ForgetSummary, IndexSummary, Match, SearchResult
+from .base import FaceStore
+from .records import ForgetSummary, IndexSummary, Match, SearchResult
 
 __all__ = ["FaceStore", "ForgetSummary", "IndexSummary", "Match", "SearchResult", "is_postgres", "open_store"]
 

@@ -1,5 +1,6 @@
-"""The SQLite store's vector index: an HNSW graph (usearch, vectors kept as float16) in a file
-beside the store, ``FILE.db.vectors``, with its state in ``FILE.db.vectors.json``.
+"""The SQLite store's vector index: an HNSW graph (FAISS ``IndexHNSWFlat``, M=32, inner product
+on the L2-normalised embeddings) in a file beside the store, ``FILE.db.vectors``, with its
+state in ``FILE.db.vectors.json``.
 
 The SQLite file is the source of truth; this index is a cache of it. Its state records the
 highest face id it holds and the store's deletion count when it was written: faces added to
@@ -26,9 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ENGINE = "usearch-hnsw-f16"  # chosen by benchmarks/ann_bench.py (BENCHMARKS.md, "Vector index")
-CONNECTIVITY, EXPANSION_ADD, EXPANSION_SEARCH = 16, 128, 64
-OVERFETCH = 2  # candidates asked from the graph per result wanted (they are re-ranked exactly)
+ENGINE = "faiss-hnsw-flat-32"  # chosen by benchmarks/ann_bench.py (BENCHMARKS.md, "Vector index")
+M, EF_CONSTRUCTION, EF_SEARCH = 32, 80, 64
 CHUNK = 50_000  # rows read from SQLite at a time while (re)building
 
 
@@ -43,14 +43,15 @@ class VectorIndex:
     # -- public -----------------------------------------------------------------------------
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         self.sync()
-        if self.index is None or len(self.index) == 0:
+        if self.index is None or self.index.ntotal == 0:
             return []
-        wanted = min(len(self.index), max(k * OVERFETCH, k + 10))
-        found = self.index.search(vector.astype(np.float32), wanted)
-        return self._rerank(vector, [int(key) for key in np.atleast_1d(found.keys)], k)
+        self._hnsw().efSearch = max(EF_SEARCH, k)
+        _, keys = self.index.search(vector.astype(np.float32)[None], min(k, self.index.ntotal))
+        return self._rerank(vector, [int(key) for key in keys[0] if key >= 0], k)
 
     def forget(self, face_ids: list[int]) -> None:
-        """After faces were deleted from the store: rebuild without them, replace the file."""
+        """After faces were deleted from the store: rebuild without them, replace the file (an
+        HNSW graph cannot drop a vector's bytes)."""
         if face_ids or not os.path.exists(self.path):
             self.rebuild()
 
@@ -63,10 +64,10 @@ class VectorIndex:
         max_id, deletions, dim = self._store_state()
         if dim is None:
             return
-        if self.index is None or self.state.get("deletions") != deletions or self.state.get("dim") != dim:
-            if not self._load(deletions, dim):
-                self._rebuild()
-                return
+        current = self.index is not None and self.state.get("deletions") == deletions and self.state.get("dim") == dim
+        if not current and not self._load(deletions, dim):
+            self._rebuild()
+            return
         if self.state["max_id"] < max_id:
             added = self._add_rows("WHERE id > ?", (self.state["max_id"],))
             self.state["max_id"] = max_id
@@ -98,9 +99,15 @@ class VectorIndex:
         return int(max_id), deletions, None if dim is None else int(dim)
 
     def _new_index(self, dim: int) -> Any:
-        usearch = require("usearch.index", "store")
-        return usearch.Index(ndim=dim, metric="ip", dtype="f16", connectivity=CONNECTIVITY,
-                             expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH)
+        faiss = require("faiss", "store")
+        hnsw = faiss.IndexHNSWFlat(dim, M, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = EF_CONSTRUCTION
+        return faiss.IndexIDMap2(hnsw)  # keeps a Python reference to hnsw
+
+    def _hnsw(self) -> Any:
+        import faiss
+
+        return faiss.downcast_index(self.index.index).hnsw
 
     def _add_rows(self, where: str, args: tuple) -> int:
         added = 0
@@ -109,9 +116,9 @@ class VectorIndex:
             rows = cursor.fetchmany(CHUNK)
             if not rows:
                 return added
-            keys = np.array([r[0] for r in rows], np.uint64)
+            keys = np.array([r[0] for r in rows], np.int64)
             vecs = np.frombuffer(b"".join(r[1] for r in rows), "<f4").reshape(len(rows), -1)
-            self.index.add(keys, vecs, threads=os.cpu_count() or 1)
+            self.index.add_with_ids(np.ascontiguousarray(vecs, np.float32), keys)
             added += len(rows)
 
     def _rerank(self, vector: np.ndarray, keys: list[int], k: int) -> list[tuple[int, float]]:
@@ -138,18 +145,23 @@ class VectorIndex:
                 or state.get("size") != st.st_size or state.get("mtime_ns") != st.st_mtime_ns):
             log.info("vector index %s is stale: rebuilding it", self.path)
             return False
-        index = self._new_index(dim)
+        faiss = require("faiss", "store")
         try:
-            index.load(self.path)
-        except Exception as exc:  # a damaged file: the store has everything to rebuild it
+            index = faiss.read_index(self.path)
+        except Exception as exc:  # noqa: BLE001  (a damaged file: the store has everything to rebuild it)
             log.warning("vector index %s unreadable (%s): rebuilding it", self.path, exc)
+            return False
+        if index.d != dim or index.ntotal > self.store._q("SELECT count(*) FROM faces").fetchone()[0]:
+            log.warning("vector index %s does not match the store: rebuilding it", self.path)
             return False
         self.index, self.state = index, state
         return True
 
     def _save(self) -> None:
+        import faiss
+
         tmp = self.path + ".tmp"
-        self.index.save(tmp)
+        faiss.write_index(self.index, tmp)
         os.replace(tmp, self.path)
         st = os.stat(self.path)
         state = {**self.state, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
