@@ -4,6 +4,8 @@
 * ``bbox`` is ``(x1, y1, x2, y2)`` in pixels of the original image (EXIF-rotated);
 * ``landmarks`` are 5 points ``(x, y)``: right eye, left eye, nose tip, right and left mouth
   corner, as seen from the person (the first point is on the viewer's left);
+* an identity ``embedding`` is a float32 vector of unit L2 norm; ``embedding_model`` names the
+  embedder that made it (embeddings of different models cannot be compared);
 * every attribute is a :class:`Prediction` over a declared label set, with probabilities
   summing to 1 in the label set's order.
 """
@@ -58,13 +60,13 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Face:
-    """One detected face and its attributes."""
+    """One detected face, its attributes and (when asked for) its identity embedding."""
 
     bbox: tuple[float, float, float, float]
     score: float
     landmarks: tuple[tuple[float, float], ...] | None = None
     attributes: dict[str, Prediction] = field(default_factory=dict)
-    embedding: np.ndarray | None = field(default=None, compare=False)  # float32 (d,), L2-normalised
+    embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
     embedding_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
