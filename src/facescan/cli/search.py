@@ -18,7 +18,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--face counts from 1 (the first face, left to right), got {args.face}")
     with open_store(args.db, create=False, timeout=args.wait) as store:
         model = store.resolve_model(args.model)
-        analyzer = Analyzer(attributes="gender", embed=model)
+        analyzer = Analyzer(attributes=(), embed=model)
         result = store.search(args.image, k=args.k, face=None if args.face is None else args.face - 1,
                               analyzer=analyzer)
     n, used = len(result.query_faces), result.used

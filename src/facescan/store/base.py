@@ -72,7 +72,7 @@ class FaceStore:
         get their new path. Unreadable photos are recorded in ``failures`` and the run goes on."""
         from ..io import iter_image_paths
 
-        model = self.resolve_model(model or getattr(analyzer, "embed_model", None))
+        model = self.resolve_model(model or getattr(getattr(analyzer, "embedder", None), "name", None))
         if analyzer is None:
             from ..pipeline import Analyzer
 
@@ -179,16 +179,14 @@ class FaceStore:
         the store's if None (the default embedder for an empty store); StoreError otherwise."""
         with self._guard():
             stored = self._meta("embedding_model")
-        if model is None:
-            if stored is not None:
-                return stored
-            from ..identity import DEFAULT_EMBEDDER
-
-            return DEFAULT_EMBEDDER
-        if stored is not None and model != stored:
+        if model is None and stored is not None:
+            return stored
+        if model is not None and stored is not None and model != stored:
             raise StoreError(f"{self.name} holds {stored} embeddings; {model} embeddings cannot be mixed "
                              f"with them (use --model {stored}, or a new store for {model})")
-        return model
+        from ..identity import check_embedder
+
+        return check_embedder(model)
 
     def _index_batch(self, files: list[str], model: str, analyzer: Any, summary: IndexSummary,
                      seen: set[str]) -> None:
@@ -284,7 +282,7 @@ class FaceStore:
             if analyzer is None:
                 from ..pipeline import Analyzer
 
-                analyzer = Analyzer(attributes="gender", embed=model)
+                analyzer = Analyzer(attributes=(), embed=model)
             from ..io import load_image
 
             faces = analyzer.analyze(load_image(query))
