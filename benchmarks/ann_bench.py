@@ -1,7 +1,7 @@
 """Vector indexes for the SQLite store, compared on the same embeddings: build time, search
 p50/p99 (one query at a time), recall@10 against exact search, memory.
 
-    python benchmarks/ann_bench.py --sizes 100000,1000000 [--write BENCHMARKS.md]
+    python benchmarks/ann_bench.py --sizes 100000,1000000 [--only NAME,...] [--real FILE.npy] [--write BENCHMARKS.md]
 
 Candidates: brute-force numpy (exact), FAISS IVF-Flat and HNSW-Flat (`faiss-cpu`), usearch
 HNSW, sqlite-vec's vec0 table (a brute-force scan in SQLite, loaded through apsw because this
@@ -9,22 +9,28 @@ Python's sqlite3 module cannot load extensions). Embeddings: 128-d, L2-normalise
 synthetic "person" per 20 faces (a random direction, faces = direction + Gaussian noise, so two
 faces of one person have cosine ~0.6, as SFace gives for the same person), plus the real
 embeddings of `--real FILE.npy` when given (its mean and covariance then shape the person
-directions). Queries are new faces of people in the index.
+directions). Queries are new faces of people in the index. Each run adds its rows to
+benchmarks/ann_results.jsonl (the same index, size and data replaced), so candidates can be
+measured in separate short runs; ``--write`` publishes all rows.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
+import json
 import os
 import resource
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
 
 BEGIN, END = "<!-- ann:begin -->", "<!-- ann:end -->"
+RESULTS = Path(__file__).resolve().parent / "ann_results.jsonl"
 DIM, K, FACES_PER_PERSON, NOISE = 128, 10, 20, 0.072
 
 
@@ -206,18 +212,18 @@ def measure(cand, base, queries, truth, max_queries: int) -> dict:
             "rss_growth_mb": round(grown, 0), "queries": n}
 
 
-def candidates(n: int, skip: set[str]) -> list:
+def candidates(only: set[str], skip: set[str]) -> list:
     out = [Numpy(), FaissIVF(16), FaissIVF(32), FaissIVF(64), FaissIVF(128), FaissHNSW(64), USearch(64), USearch(128),
            USearch(64, "f16"), SqliteVec()]
-    return [c for c in out if not any(s in c.name for s in skip)]
+    return [c for c in out if not any(s in c.name for s in skip) and (not only or any(s in c.name for s in only))]
 
 
 def table(rows: list[dict]) -> str:
-    out = ["| faces | index | build s | p50 ms | p99 ms | recall@10 | index file MB | RSS growth MB |",
-           "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        out.append(f"| {r['faces']:,} | {r['index']} | {r['build_s']} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-                   f"{r['recall10']:.3f} | {r['file_mb']} | {r['rss_growth_mb']:.0f} |")
+    out = ["| faces | embeddings | index | build s | p50 ms | p99 ms | recall@10 | index file MB | RSS growth MB |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for r in sorted(rows, key=lambda r: (r["data"], r["faces"], r["order"])):
+        out.append(f"| {r['faces']:,} | {r['data']} | {r['index']} | {r['build_s']} | {r['p50_ms']:.2f} | "
+                   f"{r['p99_ms']:.2f} | {r['recall10']:.3f} | {r['file_mb']} | {r['rss_growth_mb']:.0f} |")
     return "\n".join(out)
 
 
@@ -226,24 +232,29 @@ def main() -> None:
     ap.add_argument("--sizes", default="100000,1000000")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--skip", default="", help="comma-separated name parts of candidates to leave out")
-    ap.add_argument("--real", help=".npy of real embeddings to put first")
-    ap.add_argument("--write", help="put the table into this BENCHMARKS.md")
+    ap.add_argument("--only", default="", help="comma-separated name parts of the candidates to run")
+    ap.add_argument("--real", help=".npy of real embeddings (or store_bench's .npz cache): they come first and "
+                    "shape the synthetic ones")
+    ap.add_argument("--write", help="publish all rows of ann_results.jsonl into this BENCHMARKS.md")
     args = ap.parse_args()
-    real = np.load(args.real) if args.real else None
-    skip = {s for s in args.skip.split(",") if s}
-    rows, t_start = [], time.perf_counter()
-    for n in (int(s) for s in args.sizes.split(",")):
+    real = None if not args.real else np.load(args.real)["emb"] if args.real.endswith(".npz") else np.load(args.real)
+    data = "synthetic" if real is None else f"real-shaped ({len(real):,} real)"
+    skip, only = ({s for s in v.split(",") if s} for v in (args.skip, args.only))
+    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
+    order = {c.name: i for i, c in enumerate(candidates(set(), set()))}
+    for n in (int(s) for s in args.sizes.split(",") if s):
         base, queries = synthetic(n, args.queries, real=real)
         truth = exact_topk(base, queries)
-        for cand in candidates(n, skip):
+        for cand in candidates(only, skip):
             row = measure(cand, base, queries, truth, args.queries)
+            row.update(data=data, order=order[cand.name], measured=datetime.date.today().isoformat(),
+                       peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
             print(row, flush=True)
-            rows.append(row)
+            rows = [r for r in rows if (r["index"], r["faces"], r["data"]) != (row["index"], n, data)] + [row]
+            RESULTS.write_text("".join(json.dumps(r) + "\n" for r in rows))
             del cand
-    cmd = "python benchmarks/ann_bench.py " + " ".join(f"--{k} {v}" for k, v in
-                                                    (("sizes", args.sizes), ("skip", args.skip)) if v)
-    text = (provenance(cmd, time.perf_counter() - t_start) + f" Peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB.\n\n"
-            + table(rows))
+    text = (provenance("python benchmarks/ann_bench.py --sizes N [--only NAME] [--real FILE.npy]; one run per "
+                       "size and index, rows from benchmarks/ann_results.jsonl") + "\n\n" + table(rows))
     publish(text, args.write, BEGIN, END)
 
 

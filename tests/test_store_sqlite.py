@@ -43,6 +43,8 @@ def test_forgotten_embeddings_are_gone_from_the_files(tmp_path, photo_folder, em
         assert all(b in disk for b in doomed + kept)  # the check below can see them...
         assert all(b in ann for b in doomed + kept)
         store.forget(path=photo_folder / PEOPLE[1])
+        assert not vectors.exists()  # deleted at once; the next search writes it anew
+        store.search(next(photo_folder.rglob("*.jpg")), k=1, analyzer=embed_analyzer)
         disk, ann = _disk(db), vectors.read_bytes()
         assert not any(b in disk for b in doomed)  # ...and they are gone, while the others stay
         assert not any(b in ann for b in doomed)

@@ -53,6 +53,13 @@ class FaceStore:
     name: str  # where the store lives, for messages (no password)
 
     # -- public API ---------------------------------------------------------------------------
+    @staticmethod
+    def open(address: str | os.PathLike, create: bool = True, timeout: float = 10.0) -> FaceStore:
+        """The same as :func:`facescan.open_store`: a SQLite file path or a ``postgresql://`` URL."""
+        from . import open_store
+
+        return open_store(address, create=create, timeout=timeout)
+
     @property
     def model(self) -> str | None:
         """The embedding model of the store's faces (None while it is empty)."""
@@ -107,26 +114,26 @@ class FaceStore:
         if (path is None) == (person is None):
             raise StoreError("forget needs exactly one of path or person")
         with self._guard():
-            if path is not None:
-                target = os.path.abspath(path)
-                prefix = target.rstrip(os.sep) + os.sep
-                where, args = "path = ? OR substr(path, 1, ?) = ?", (target, len(prefix), prefix)
-                ids = [r[0] for r in self._q(f"SELECT id FROM faces WHERE photo_id IN "
-                                             f"(SELECT id FROM photos WHERE {where})", args)]
-                with self._tx():
+            photos = gone = 0
+            with self._tx():
+                if path is not None:
+                    target = os.path.abspath(path)
+                    prefix = target.rstrip(os.sep) + os.sep
+                    where, args = "path = ? OR substr(path, 1, ?) = ?", (target, len(prefix), prefix)
+                    ids = [int(r[0]) for r in self._q(f"SELECT id FROM faces WHERE photo_id IN "
+                                                      f"(SELECT id FROM photos WHERE {where})", args)]
                     photos = self._q(f"DELETE FROM photos WHERE {where}", args).rowcount
                     self._q(f"DELETE FROM failures WHERE {where}", args)
-                    self._count_deletion()
-            else:
-                ids = [r[0] for r in self._q("SELECT id FROM faces WHERE person_id = ?", (person,))]
-                with self._tx():
+                else:
+                    ids = [int(r[0]) for r in self._q("SELECT id FROM faces WHERE person_id = ?", (person,))]
                     self._q("DELETE FROM faces WHERE person_id = ?", (person,))
-                    photos = 0
                     gone = self._q("DELETE FROM persons WHERE id = ?", (person,)).rowcount
+                if ids:
                     self._count_deletion()
-                if not ids and not gone:
-                    raise StoreError(f"{self.name}: no person with id {person}")
-            self._purge([int(i) for i in ids])
+            if person is not None and not ids and not gone:
+                raise StoreError(f"{self.name}: no person with id {person}")
+            if ids or photos or gone:
+                self._purge(ids)
             return ForgetSummary(photos, len(ids))
 
     # persons: filled by clustering (later) or by hand; they survive re-indexing
@@ -226,29 +233,33 @@ class FaceStore:
                     raise StoreError(f"the analyzer gave {', '.join(map(str, wrong))} embeddings, "
                                      f"the store holds {model}")
                 records.append(NewPhoto(sha, path, len(data), res.width, res.height, faces))
-        self._write(records, model, moved, failures)
-        summary.new += len(records)
+        stored = self._write(records, model, moved, failures)
+        summary.new += len(stored)
+        summary.skipped += len(records) - len(stored)  # stored meanwhile by another process
         summary.moved += len(moved)
         summary.failed += len(failures)
         summary.failures += failures
-        summary.faces += sum(len(r.faces) for r in records)
+        summary.faces += sum(len(r.faces) for r in stored)
 
     def _write(self, records: list[NewPhoto], model: str, moved: Sequence[tuple[int, str]] = (),
-               failures: Sequence[tuple[str, str]] = ()) -> None:
-        """One transaction: new photos and their faces, moved paths, failures recorded."""
+               failures: Sequence[tuple[str, str]] = ()) -> list[NewPhoto]:
+        """One transaction: new photos and their faces, moved paths, failures recorded. Returns
+        the photos stored (those another process stored first are left out)."""
+        self._set_meta_once("embedding_model", model)
         dims = {f.embedding.shape[0] for r in records for f in r.faces}
         if dims:
             self._check_dim(dims)
         with self._tx():
             now = _now()
+            stored = [rec for rec in records if self._insert_photo(rec, model, now)]
             for rec in records:
-                self._insert_photo(rec, model, now)
                 self._q("DELETE FROM failures WHERE path = ?", (rec.path,))
             for photo_id, path in moved:
                 self._q("UPDATE photos SET path = ? WHERE id = ?", (path, photo_id))
             for path, error in failures:
                 self._q("DELETE FROM failures WHERE path = ?", (path,))
                 self._q("INSERT INTO failures (path, error, at) VALUES (?, ?, ?)", (path, error, now))
+        return stored
 
     def _check_dim(self, dims: set[int]) -> None:
         stored = self._meta("dim")
@@ -257,17 +268,22 @@ class FaceStore:
         if stored is None:
             self._init_dim(dims.pop())
 
-    def _insert_photo(self, rec: NewPhoto, model: str, now: str) -> None:
-        photo_id = self._q("INSERT INTO photos (sha256, path, size, width, height, indexed_at, embedding_model) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                           (rec.sha256, rec.path, rec.size, rec.width, rec.height, now, model)).fetchone()[0]
+    def _insert_photo(self, rec: NewPhoto, model: str, now: str) -> bool:
+        """Insert one photo and its faces; False if a photo with the same bytes is already there."""
+        row = self._q("INSERT INTO photos (sha256, path, size, width, height, indexed_at, embedding_model) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING RETURNING id",
+                      (rec.sha256, rec.path, rec.size, rec.width, rec.height, now, model)).fetchone()
+        if row is None:
+            return False
         for i, face in enumerate(rec.faces):
-            landmarks = None if face.landmarks is None else json.dumps([[round(x, 2), round(y, 2)] for x, y in face.landmarks])
-            self._q("INSERT INTO faces (photo_id, face_index, bbox, score, landmarks, attributes, "
-                              "embedding) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                              (photo_id, i, json.dumps([round(v, 2) for v in face.bbox]), float(face.score),
-                               landmarks, json.dumps({k: p.to_dict() for k, p in face.attributes.items()}),
-                               self._encode_vector(face.embedding)))
+            landmarks = None if face.landmarks is None else [[round(x, 2), round(y, 2)] for x, y in face.landmarks]
+            self._q("INSERT INTO faces (photo_id, face_index, bbox, score, landmarks, attributes, embedding) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (row[0], i, json.dumps([round(v, 2) for v in face.bbox]), float(face.score),
+                     None if landmarks is None else json.dumps(landmarks),
+                     json.dumps({k: p.to_dict() for k, p in face.attributes.items()}),
+                     self._encode_vector(face.embedding)))
+        return True
 
     def _query_vector(self, query: Any, face: int | None, model: str, dim: int,
                       analyzer: Any) -> tuple[np.ndarray, list[Face], int | None]:

@@ -141,6 +141,8 @@ class SQLiteStore(FaceStore):
             if "readonly" in text or "unable to open" in text:
                 raise StoreError(f"cannot write {self.path}: {text}") from None
             raise StoreError(f"{self.path}: SQLite error: {text}") from None
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"{self.path}: SQLite refused a write ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path} is corrupt or not a facescan store ({exc}); nothing was changed. "
                              "Restore it from a backup, or index into a new file") from None

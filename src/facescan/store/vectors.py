@@ -6,8 +6,8 @@ The SQLite file is the source of truth; this index is a cache of it. Its state r
 highest face id it holds and the store's deletion count when it was written: faces added to
 the store since are added to the index before a search (and the file saved again); a deletion
 it did not see, a missing, unreadable or mismatched file make it rebuild from the store. A
-``forget`` rebuilds it at once without the forgotten faces (an HNSW graph only marks removed
-vectors, their bytes would stay in the file) and replaces the file. The index proposes
+``forget`` deletes the file (an HNSW graph only marks removed vectors, their bytes would stay
+in it): the next search rebuilds it without the forgotten faces. The index proposes
 candidates; their distances are computed exactly from the stored float32 embeddings.
 """
 
@@ -50,10 +50,12 @@ class VectorIndex:
         return self._rerank(vector, [int(key) for key in keys[0] if key >= 0], k)
 
     def forget(self, face_ids: list[int]) -> None:
-        """After faces were deleted from the store: rebuild without them, replace the file (an
-        HNSW graph cannot drop a vector's bytes)."""
-        if face_ids or not os.path.exists(self.path):
-            self.rebuild()
+        """After faces were deleted from the store: delete the index file and drop the index
+        held in memory (an HNSW graph cannot drop a vector's bytes); the next search rebuilds it
+        from the store, without them."""
+        if face_ids:
+            self._remove_files()
+            self.index, self.state = None, {}
 
     def sync(self) -> None:
         """Bring the index up to date with the store (load, catch up, or rebuild)."""
