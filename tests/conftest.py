@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from store_fixtures import *
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))

@@ -3,11 +3,13 @@
 >>> import facescan
 >>> faces = facescan.analyze("photo.jpg")          # doctest: +SKIP
 >>> faces[0].attributes["age"].years                # doctest: +SKIP
+>>> facescan.embed("photo.jpg")[0].embedding        # doctest: +SKIP
 """
 
-from .errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError
+from .errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError, StoreError
 from .io import load_image
-from .pipeline import ATTRIBUTES, Analyzer, analyze
+from .pipeline import ATTRIBUTES, Analyzer, analyze, embed
+from .store import FaceStore, open_store
 from .target import TargetResult, find_person
 from .types import Face, ImageResult, Prediction
 
@@ -19,14 +21,18 @@ __all__ = [
     "ConfigError",
     "DependencyError",
     "Face",
+    "FaceStore",
     "FacescanError",
     "ImageError",
     "ImageResult",
     "ModelError",
     "Prediction",
+    "StoreError",
     "TargetResult",
     "__version__",
     "analyze",
+    "embed",
     "find_person",
     "load_image",
+    "open_store",
 ]

@@ -5,7 +5,9 @@
     ├── ModelError                a model file is missing, corrupt (sha256) or cannot load
     ├── DependencyError           an optional extra is needed: the message names it
     ├── ConfigError               a bad option: unknown backend, attribute, crop policy, ...
-    └── BackendError              a remote backend (VLM API) failed: connection, HTTP error, refusal
+    ├── BackendError              a remote backend (VLM API) failed: connection, HTTP error, refusal
+    └── StoreError                a face store cannot be used: not a store, locked, corrupt, no
+                                  connection, or embeddings of another model than the store's
 """
 
 from __future__ import annotations
@@ -46,3 +48,9 @@ def require(module: str, extra: str) -> object:
 class BackendError(FacescanError):
     """A remote backend (a VLM behind an HTTP API) failed: no connection, an HTTP error or a
     refusal. The message names the endpoint and what it answered."""
+
+
+class StoreError(FacescanError):
+    """A face store (SQLite file or PostgreSQL database) cannot be opened or used: the path is
+    not a store, the file is locked or corrupt, the server refuses the connection, or a query
+    was embedded with another model than the store's. The message names the store."""

@@ -81,28 +81,35 @@ class Analyzer:
     ``backend_options`` (the fields of :class:`facescan.vlm.VLMOptions`). ``detect_scales``
     (``"auto"``/None, or multiples of the base scale such as ``"1,2"`` for faces under ~24
     pixels) and ``max_faces`` (0: all) tune the YuNet detector (:class:`facescan.detect.YuNet`).
+    ``embed`` fills each face's identity embedding: True with the default embedder, a string
+    with that embedder (see :mod:`facescan.identity`); with ``embed`` set, ``attributes=()``
+    computes embeddings alone.
     """
 
     def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
                  detector: str | Detector = "yunet", min_score: float = 0.0,
                  max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False,
                  abstain_below: float = 0.0, backend_options: Mapping[str, Any] | None = None,
-                 detect_scales: str | None = None, max_faces: int = 0) -> None:
+                 detect_scales: str | None = None, max_faces: int = 0, embed: bool | str = False) -> None:
+        from .identity import check_embedder, get_embedder
         from .vlm import is_vlm_backend, make_backend
 
-        self.attributes = parse_attributes(attributes)
-        check_backend(backend)
+        embed_name = None if embed is False else check_embedder(None if embed is True else embed)
         if not 0.0 <= abstain_below <= 1.0:
             raise ConfigError(f"abstain_below must be a probability in [0, 1], got {abstain_below}")
+        embed_only = embed_name is not None and attributes is not None and len(attributes) == 0
+        self.attributes = () if embed_only else parse_attributes(attributes)
+        check_backend(backend)
         self.backend = backend
-        vlm = make_backend(backend, self.attributes, backend_options) if is_vlm_backend(backend) else None
+        vlm = make_backend(backend, self.attributes, backend_options) \
+            if is_vlm_backend(backend) and not embed_only else None
         self._vlm = vlm
-        provided: Mapping[str, str] = BACKENDS[backend] if vlm is None else {a: backend for a in vlm.provides}
+        provided: Mapping[str, str] = BACKENDS.get(backend, {}) if vlm is None else {a: backend for a in vlm.provides}
         missing = [a for a in self.attributes if a not in provided]
         if missing:
             log.warning("backend %r does not provide %s: left out", backend, ", ".join(missing))
             self.attributes = tuple(a for a in self.attributes if a in provided)
-        if not self.attributes:
+        if not self.attributes and not embed_only:
             raise ConfigError(f"backend {backend!r} provides none of the requested attributes "
                               f"(it provides {', '.join(provided)})")
         self.detector = make_detector(detector, detect_scales, max_faces) if isinstance(detector, str) else detector
@@ -114,6 +121,7 @@ class Analyzer:
         self.models: list[AttributeBackend] = [vlm] if vlm is not None else \
             [OnnxAttributeModel(get_spec(n)) for n in names]
         self._wanted = [tuple(a for a in self.attributes if provided[a] == n) for n in names]
+        self.embedder = None if embed_name is None else get_embedder(embed_name)
 
     def usage(self) -> dict[str, Any]:
         """Requests, tokens and cost of API backends so far (empty for local models)."""
@@ -176,6 +184,11 @@ class Analyzer:
             out[i].append(Face(d.bbox, d.score, d.landmarks, ordered))
         for faces in out:  # reading order: left to right
             faces.sort(key=lambda f: (f.bbox[0], f.bbox[1]))
+        if self.embedder is not None:
+            name = self.embedder.name
+            out = [[dataclasses.replace(f, embedding=e, embedding_model=name)
+                    for f, e in zip(faces, self.embedder.embed(img, faces))] if faces else faces
+                   for img, faces in zip(images, out)]
         return out
 
     def _maybe_abstain(self, pred: Prediction) -> Prediction:
@@ -192,3 +205,12 @@ def analyze(image: ImageInput, attributes: str | Sequence[str] | None = None,
     Loading models takes a moment: for many images, make one Analyzer and reuse it.
     """
     return Analyzer(attributes, backend, detector).analyze(image)
+
+
+def embed(image: ImageInput, model: str | None = None, detector: str = "yunet") -> list[Face]:
+    """One-shot: the faces of one image with their identity embeddings (``model``: an embedder
+    of :data:`facescan.identity.EMBEDDERS`, None for the default); attributes are not computed.
+
+    For many images, make one ``Analyzer(attributes=(), embed=model or True)`` and reuse it.
+    """
+    return Analyzer((), detector=detector, embed=model or True).analyze(image)

@@ -4,6 +4,8 @@
 * ``bbox`` is ``(x1, y1, x2, y2)`` in pixels of the original image (EXIF-rotated);
 * ``landmarks`` are 5 points ``(x, y)``: right eye, left eye, nose tip, right and left mouth
   corner, as seen from the person (the first point is on the viewer's left);
+* an identity ``embedding`` is a float32 vector of unit L2 norm; ``embedding_model`` names the
+  embedder that made it (embeddings of different models cannot be compared);
 * every attribute is a :class:`Prediction` over a declared label set, with probabilities
   summing to 1 in the label set's order.
 """
@@ -12,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 
 @dataclass(frozen=True)
@@ -56,21 +60,28 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Face:
-    """One detected face and its attributes."""
+    """One detected face, its attributes and (when asked for) its identity embedding."""
 
     bbox: tuple[float, float, float, float]
     score: float
     landmarks: tuple[tuple[float, float], ...] | None = None
     attributes: dict[str, Prediction] = field(default_factory=dict)
+    embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
+    embedding_model: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "bbox": [round(v, 1) for v in self.bbox],
             "score": round(self.score, 4),
             "landmarks": None if self.landmarks is None
             else [[round(x, 1), round(y, 1)] for x, y in self.landmarks],
             "attributes": {k: p.to_dict() for k, p in self.attributes.items()},
         }
+        if self.embedding is not None:
+            out["embedding"] = [round(float(v), 6) for v in self.embedding]
+        if self.embedding_model is not None:
+            out["embedding_model"] = self.embedding_model
+        return out
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector,
                         min_score=args.min_score, abstain_below=args.abstain_below,
                         backend_options=vlm_options(args), detect_scales=args.detect_scales,
-                        max_faces=args.max_faces)
+                        max_faces=args.max_faces, embed=args.embed)
     paths = list(iter_image_paths(args.paths))
     if not paths:
         print("facescan: no images found in the given paths", file=sys.stderr)
@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..identity import DEFAULT_EMBEDDER, EMBEDDERS
     from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, BACKENDS, DEFAULT_BACKEND
     from ..vlm import NAMES as VLM_NAMES
 
@@ -121,6 +122,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="'none' treats each whole image as one face (pre-cropped chips)")
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
     add_detect_options(p)
+    p.add_argument("--embed", nargs="?", const=True, default=False, metavar="MODEL",
+                   help=f"also record each face's identity embedding, by MODEL ({', '.join(EMBEDDERS)}; "
+                   f"default {DEFAULT_EMBEDDER}); in JSONL output only")
     p.add_argument("--abstain-below", type=float, default=0.0, metavar="P",
                    help="label an attribute 'uncertain' when its top probability is below P")
     p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")

