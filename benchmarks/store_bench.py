@@ -45,9 +45,8 @@ CHUNK = 10_000
 
 def real_embeddings(n_utk: int) -> tuple[np.ndarray, dict, str]:
     """(embeddings, one face's attributes, model) of LFW-a + n_utk UTKFace chips, cached."""
-    from facescan.identity import DEFAULT_EMBEDDER
-
     from facescan import Analyzer
+    from facescan.identity import DEFAULT_EMBEDDER
 
     cache = CACHE / f"real-{DEFAULT_EMBEDDER}-lfw-utk{n_utk}.npz"
     if cache.exists():

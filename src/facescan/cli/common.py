@@ -14,8 +14,8 @@ def add_detect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-faces", type=int, default=0, metavar="N", help="keep the N best faces (0: all)")
 
 
-def add_store_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", required=True, metavar="DB", help="the store: a SQLite file (e.g. faces.db) or "
+def add_store_options(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--db", required=required, metavar="DB", help="the store: a SQLite file (e.g. faces.db) or "
                    "postgresql://user@host:port/dbname (needs facescan[postgres])")
     p.add_argument("--wait", type=float, default=10.0, metavar="S",
                    help="seconds to wait for a store another process has locked (default 10)")

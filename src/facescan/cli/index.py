@@ -26,40 +26,49 @@ def _report(summary, store_stats: dict | None, interrupted: bool = False) -> Non
         print("facescan: every finished batch is stored; run the same command again to go on", file=sys.stderr)
 
 
-def run(args: argparse.Namespace) -> int:
+def index_paths(store, args: argparse.Namespace):  # -> IndexSummary
+    """Index ``args.paths`` into ``store`` with a progress bar and a printed summary."""
     from ..pipeline import Analyzer
+
+    model = store.resolve_model(args.model)
+    analyzer = Analyzer(embed=model, detect_scales=args.detect_scales, max_faces=args.max_faces)
+    progress = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        progress = tqdm(unit="photo", file=sys.stderr, disable=None)
+    last: list = [None]
+
+    def update(summary) -> None:
+        if progress is not None:
+            progress.total = summary.total
+            progress.n = summary.done
+            progress.set_postfix(new=summary.new, faces=summary.faces, failed=summary.failed, refresh=False)
+            progress.refresh()
+        last[0] = summary
+
+    try:
+        summary = store.index(args.paths, model=model, analyzer=analyzer, batch_size=args.batch_size,
+                              progress=update)
+    except KeyboardInterrupt:
+        if last[0] is not None:
+            _report(last[0], None, interrupted=True)
+        raise
+    finally:
+        if progress is not None:
+            progress.close()
+    _report(summary, store.stats())
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
     from ..store import open_store
 
     with open_store(args.db, create=True, timeout=args.wait) as store:
-        model = store.resolve_model(args.model)
-        analyzer = Analyzer(embed=model, detect_scales=args.detect_scales, max_faces=args.max_faces)
-        progress = None
-        if not args.quiet:
-            from tqdm import tqdm
-
-            progress = tqdm(unit="photo", file=sys.stderr, disable=None)
-
-        def update(summary) -> None:
-            if progress is not None:
-                progress.total = summary.total
-                progress.n = summary.done
-                progress.set_postfix(new=summary.new, faces=summary.faces, failed=summary.failed, refresh=False)
-                progress.refresh()
-            last[0] = summary
-
-        last: list = [None]
         try:
-            summary = store.index(args.paths, model=model, analyzer=analyzer, batch_size=args.batch_size,
-                                  progress=update)
+            summary = index_paths(store, args)
         except KeyboardInterrupt:
-            if progress is not None:
-                progress.close()
-            if last[0] is not None:
-                _report(last[0], None, interrupted=True)
             return EXIT_INTERRUPTED
-        if progress is not None:
-            progress.close()
-        _report(summary, store.stats())
     return EXIT_INPUT_ERRORS if summary.failed else EXIT_OK
 
 

@@ -148,9 +148,31 @@ class FaceStore:
 
     def assign(self, face_ids: Sequence[int], person: int | None) -> None:
         """Set the person of the given faces (None: unassigned)."""
+        self.set_persons({int(fid): person for fid in face_ids})
+
+    def set_persons(self, persons: dict[int, int | None]) -> None:
+        """Set the person of each face id (None: unassigned), in one transaction."""
         with self._guard(), self._tx():
-            for fid in face_ids:
-                self._q("UPDATE faces SET person_id = ? WHERE id = ?", (person, int(fid)))
+            for fid, pid in persons.items():
+                self._q("UPDATE faces SET person_id = ? WHERE id = ?", (pid, int(fid)))
+
+    def drop_empty_persons(self) -> None:
+        """Delete the unnamed persons no face belongs to."""
+        with self._guard(), self._tx():
+            self._q("DELETE FROM persons WHERE name IS NULL AND id NOT IN "
+                    "(SELECT person_id FROM faces WHERE person_id IS NOT NULL)")
+
+    def face_persons(self) -> dict[int, int | None]:
+        """Face id -> its person's id (None: not assigned yet)."""
+        with self._guard():
+            return {int(i): None if p is None else int(p) for i, p in self._q("SELECT id, person_id FROM faces")}
+
+    def face_rows(self) -> list[tuple[int, str, int | None, dict[str, Any]]]:
+        """(face id, photo path, person id or None, attributes) of every face, in id order."""
+        with self._guard():
+            rows = self._q("SELECT f.id, p.path, f.person_id, f.attributes FROM faces f "
+                           "JOIN photos p ON p.id = f.photo_id ORDER BY f.id").fetchall()
+        return [(int(i), path, None if pid is None else int(pid), _decode_json(a) or {}) for i, path, pid, a in rows]
 
     def persons(self) -> dict[int, str | None]:
         with self._guard():
