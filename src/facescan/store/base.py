@@ -322,15 +322,15 @@ class FaceStore:
         return vector / max(float(np.linalg.norm(vector)), 1e-12), faces, used
 
     def _describe(self, hits: list[tuple[int, float]]) -> list[Match]:
-        out = []
-        for face_id, distance in hits:
-            row = self._q("SELECT p.path, f.face_index, f.bbox, f.person_id, s.name, f.attributes FROM faces f "
-                          "JOIN photos p ON p.id = f.photo_id LEFT JOIN persons s ON s.id = f.person_id "
-                          "WHERE f.id = ?", (int(face_id),)).fetchone()
-            if row is not None:
-                out.append(Match(int(face_id), float(distance), row[0], int(row[1]), tuple(_decode_json(row[2])),
-                                 row[3], row[4], _decode_json(row[5])))
-        return out
+        if not hits:
+            return []
+        marks = ",".join("?" * len(hits))
+        rows = {int(r[0]): r[1:] for r in self._q(
+            "SELECT f.id, p.path, f.face_index, f.bbox, f.person_id, s.name, f.attributes FROM faces f "
+            "JOIN photos p ON p.id = f.photo_id LEFT JOIN persons s ON s.id = f.person_id "
+            f"WHERE f.id IN ({marks})", [int(i) for i, _ in hits])}
+        return [Match(int(i), float(d), row[0], int(row[1]), tuple(_decode_json(row[2])), row[3], row[4],
+                      _decode_json(row[5])) for i, d in hits if (row := rows.get(int(i))) is not None]
 
     def _meta(self, key: str) -> str | None:
         row = self._q("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
