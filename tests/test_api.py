@@ -8,7 +8,7 @@ def test_public_api_is_pinned():
     assert sorted(facescan.__all__) == sorted([
         "ATTRIBUTES", "Analyzer", "ConfigError", "DependencyError", "Face", "FacescanError",
         "ImageError", "ImageResult", "ModelError", "Prediction", "__version__", "analyze", "embed",
-        "load_image", "find_person", "TargetResult"])
+        "load_image", "find_person", "TargetResult", "verify", "Verification"])
     for name in facescan.__all__:
         assert hasattr(facescan, name)
 

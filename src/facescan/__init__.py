@@ -7,8 +7,9 @@
 """
 
 from .errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError
+from .identity.verify import Verification
 from .io import load_image
-from .pipeline import ATTRIBUTES, Analyzer, analyze, embed
+from .pipeline import ATTRIBUTES, Analyzer, analyze, embed, verify
 from .target import TargetResult, find_person
 from .types import Face, ImageResult, Prediction
 
@@ -26,9 +27,11 @@ __all__ = [
     "ModelError",
     "Prediction",
     "TargetResult",
+    "Verification",
     "__version__",
     "analyze",
     "embed",
     "find_person",
     "load_image",
+    "verify",
 ]

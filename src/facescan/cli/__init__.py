@@ -15,12 +15,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import FacescanError
-from . import analyze, evaluate, finetune, models, report, target, train
+from . import analyze, evaluate, finetune, models, report, target, train, verify
 from .common import EXIT_INPUT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = ["EXIT_INPUT_ERRORS", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
-COMMANDS = (analyze, evaluate, target, report, models, train, finetune)
+COMMANDS = (analyze, evaluate, target, report, models, train, finetune, verify)
 
 
 def build_parser() -> argparse.ArgumentParser:
