@@ -225,7 +225,7 @@ def _about(run: Run) -> str:
 
 def markdown(runs: list[Run]) -> str:
     parts = ["## Comparison: accuracy % (macro-F1 %); age MAE in years; best in bold", "",
-             _md(comparison_table(runs))]
+             _md(comparison_table(runs))] if any(not r.verification for r in runs) else []
     for run in runs:
         if run.verification:
             parts += ["", f"### {run.title}: identity verification", "", _verification_note(run), "",
@@ -289,8 +289,9 @@ def html_page(runs: list[Run]) -> str:
              "unparsed predictions count as wrong. Equalised-odds difference (EOD): per class, the "
              "largest difference between groups in true-positive or false-positive rate; the largest "
              "over classes.</p>")
-    body = ["<h1>facescan evaluation report</h1>", intro, "<h2>Comparison</h2>",
-            _html_table(comparison_table(runs))]
+    body = ["<h1>facescan evaluation report</h1>", intro]
+    if any(not r.verification for r in runs):
+        body += ["<h2>Comparison</h2>", _html_table(comparison_table(runs))]
     for run in runs:
         if run.verification:
             body += [f"<h2>{html.escape(run.title)}: identity verification</h2>",
