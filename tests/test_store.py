@@ -7,10 +7,10 @@ import shutil
 
 import numpy as np
 import pytest
-from facescan.identity import DEFAULT_EMBEDDER
 from store_fixtures import INDEXED, PEOPLE, person_of
 
 from facescan import Face, StoreError, open_store
+from facescan.identity import DEFAULT_EMBEDDER
 
 
 def test_index_search_and_incremental_reindex(store_url, photo_folder, lfw_people, embed_analyzer):
@@ -105,7 +105,7 @@ def test_one_model_per_store(store_url, photo_folder, lfw_people, embed_analyzer
 
 
 def test_unreadable_photo_is_recorded_and_the_batch_goes_on(store_url, photo_folder, embed_analyzer):
-    good = sorted((photo_folder / PEOPLE[0]).glob("*.jpg"))[0]
+    good = min((photo_folder / PEOPLE[0]).glob("*.jpg"))
     (photo_folder / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
     (photo_folder / "trunc.jpg").write_bytes(good.read_bytes()[:300])
     with open_store(store_url) as store:
