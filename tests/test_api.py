@@ -8,7 +8,8 @@ def test_public_api_is_pinned():
     assert sorted(facescan.__all__) == sorted([
         "ATTRIBUTES", "Analyzer", "ConfigError", "DependencyError", "Face", "FacescanError",
         "ImageError", "ImageResult", "ModelError", "Prediction", "__version__", "analyze", "embed",
-        "load_image", "find_person", "TargetResult", "FaceStore", "open_store", "StoreError"])
+        "load_image", "find_person", "TargetResult", "verify", "Verification", "FaceStore", "open_store",
+        "StoreError"])
     for name in facescan.__all__:
         assert hasattr(facescan, name)
 

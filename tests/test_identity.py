@@ -10,6 +10,7 @@ from facescan import Analyzer, ConfigError, ModelError
 from facescan.align import ARCFACE_112, align_face, five_points, similarity_transform
 from facescan.identity import DEFAULT_EMBEDDER, EMBEDDERS, get_embedder
 from facescan.identity.onnxwire import fields, repair
+from facescan.identity.verify import CALIBRATIONS
 from facescan.models import get_spec
 from facescan.types import Face
 
@@ -87,10 +88,14 @@ def test_unknown_embedder_is_a_config_error():
         Analyzer(embed="nope")
 
 
-def test_embeddings_tell_people_apart_on_lfw(lfw_dir, sface):
+@pytest.mark.parametrize("model", ["sface", "sface-fast", "dlib"])
+def test_embeddings_tell_people_apart_on_lfw(lfw_dir, model):
     from facescan.detect import make_detector
     from facescan.io import load_image
 
+    if model == "dlib":
+        pytest.importorskip("dlib", reason="the 'dlib' extra is not installed")
+    embedder = get_embedder(model)
     detector = make_detector("yunet")
     paths = [_lfw(lfw_dir, "Abdullah_Gul", 14), _lfw(lfw_dir, "Abdullah_Gul", 15),
              _lfw(lfw_dir, "Aaron_Sorkin", 1)]
@@ -98,12 +103,26 @@ def test_embeddings_tell_people_apart_on_lfw(lfw_dir, sface):
     for path in paths:
         image = load_image(path)
         face = max(detector.detect(image), key=lambda d: d.score)
-        vectors.append(sface.embed(image, [Face(face.bbox, face.score, face.landmarks)])[0])
+        vectors.append(embedder.embed(image, [Face(face.bbox, face.score, face.landmarks)])[0])
     v = np.stack(vectors)
     assert v.dtype == np.float32 and v.shape == (3, 128)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
     same, different = 1 - v[0] @ v[1], 1 - v[0] @ v[2]
-    assert same < 0.5 < different  # cosine distances; LFW's threshold is ~0.6
+    threshold = CALIBRATIONS[model].threshold  # cosine distance: ~0.7 for sface, ~0.09 for dlib
+    assert same < 0.7 * threshold and different > threshold
+
+
+def test_sface_averages_the_face_and_its_mirror_image(sface, group_photo):
+    from facescan.identity import normalise
+
+    fast = get_embedder("sface-fast")
+    image, _ = group_photo
+    faces = facescan.analyze(image, attributes="gender")
+    crops = sface.crops(image, faces)
+    want = normalise(fast.embed_crops(crops) + fast.embed_crops(crops[:, :, ::-1].copy()))
+    got = sface.embed(image, faces)
+    assert np.abs(got - want).max() < 1e-5
+    assert fast.name == "sface-fast" and np.abs(fast.embed_crops(crops) - got).max() > 1e-3
 
 
 def test_embed_of_no_faces_is_empty(sface):

@@ -1,16 +1,23 @@
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+import facescan.models
 from facescan.attributes import OnnxAttributeModel, decode_head
 from facescan.errors import ConfigError, ModelError
 from facescan.models import Head, all_specs, get_spec
 
 
 def test_every_model_is_described_and_verifies():
+    import importlib.util
+
     for spec in all_specs():
         assert spec.licence and spec.source and spec.training_data and spec.card
+        assert (Path(facescan.models.__file__).parent / "cards" / spec.card).is_file(), spec.card
+        if spec.extra and importlib.util.find_spec(spec.package) is None:
+            continue  # an optional extra that is not installed here
         assert spec.verified_path().is_file()
         if spec.task == "attributes":
             assert spec.heads and spec.input_size > 0 and spec.crop
@@ -25,6 +32,8 @@ def test_sha256_mismatch_is_refused():
 def test_missing_package_and_file_are_clear():
     with pytest.raises(ModelError, match="not installed"):
         dataclasses.replace(get_spec("yunet"), package="no_such_pkg_xyz").locate()
+    with pytest.raises(ModelError, match=r"not installed: pip install 'facescan\[dlib\]'"):
+        dataclasses.replace(get_spec("dlib-resnet"), package="no_such_pkg_xyz").locate()
     with pytest.raises(ModelError, match="missing"):
         dataclasses.replace(get_spec("yunet"), path="models/nothing.onnx").locate()
     with pytest.raises(ConfigError, match="did you mean 'yunet'"):

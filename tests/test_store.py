@@ -25,14 +25,15 @@ def test_index_search_and_incremental_reindex(store_url, photo_folder, lfw_peopl
         again = store.index([photo_folder], analyzer=embed_analyzer)
         assert (again.new, again.skipped, again.faces) == (0, total, 0)
         assert store.stats()["faces"] == first.faces  # nothing duplicated
-        hits = 0
+        hits = same = 0
         for person, paths in lfw_people.items():  # a photo of each person that is not in the store
             result = store.search(str(paths[INDEXED]), k=5, analyzer=embed_analyzer)
             assert len(result.matches) == 5 and result.used is not None
             distances = [m.distance for m in result.matches]
             assert distances == sorted(distances)
             hits += person_of(result.matches[0].path) == person
-        assert hits == len(PEOPLE)
+            same += bool(result.matches[0].same_person) and person_of(result.matches[0].path) == person
+        assert hits == len(PEOPLE) and same >= len(PEOPLE) - 1  # verify's threshold, FRR ~0.6% on LFW-a
         # a stored photo finds itself at distance ~0
         own = photo_folder / PEOPLE[0] / lfw_people[PEOPLE[0]][0].name
         best = store.search(str(own), k=1, analyzer=embed_analyzer).matches[0]

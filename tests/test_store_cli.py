@@ -64,11 +64,12 @@ def test_query_with_no_face_or_several(store_url, photo_folder, lfw_people, tmp_
     pair.save(tmp_path / "pair.jpg")
     assert cli.main(["search", str(tmp_path / "pair.jpg"), "--db", store_url, "-k", "1"]) == cli.EXIT_OK
     out = capsys.readouterr().out
-    assert "searching with #2 (the largest; choose another with --face N)" in out and PEOPLE[4] in out
-    assert cli.main(["search", str(tmp_path / "pair.jpg"), "--db", store_url, "-k", "1", "--face", "1"]) == 0
+    assert "2 faces; searching with face 1 (0-based, left to right; the largest; choose another with --face N)" \
+        in out and PEOPLE[4] in out
+    assert cli.main(["search", str(tmp_path / "pair.jpg"), "--db", store_url, "-k", "1", "--face", "0"]) == 0
     out = capsys.readouterr().out
-    assert "searching with #1 (--face)" in out and PEOPLE[0] in out
-    assert cli.main(["search", str(tmp_path / "pair.jpg"), "--db", store_url, "--face", "7"]) == cli.EXIT_USAGE
+    assert "searching with face 0 (0-based, left to right; --face)" in out and PEOPLE[0] in out
+    assert cli.main(["search", str(tmp_path / "pair.jpg"), "--db", store_url, "--face", "6"]) == cli.EXIT_USAGE
     assert "face 6 (0-based) does not exist" in capsys.readouterr().err
 
 

@@ -7,8 +7,9 @@
 """
 
 from .errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError, StoreError
+from .identity.verify import Verification
 from .io import load_image
-from .pipeline import ATTRIBUTES, Analyzer, analyze, embed
+from .pipeline import ATTRIBUTES, Analyzer, analyze, embed, verify
 from .store import FaceStore, open_store
 from .target import TargetResult, find_person
 from .types import Face, ImageResult, Prediction
@@ -29,10 +30,12 @@ __all__ = [
     "Prediction",
     "StoreError",
     "TargetResult",
+    "Verification",
     "__version__",
     "analyze",
     "embed",
     "find_person",
     "load_image",
     "open_store",
+    "verify",
 ]

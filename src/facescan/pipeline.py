@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -214,3 +215,17 @@ def embed(image: ImageInput, model: str | None = None, detector: str = "yunet") 
     For many images, make one ``Analyzer(attributes=(), embed=model or True)`` and reuse it.
     """
     return Analyzer((), detector=detector, embed=model or True).analyze(image)
+
+
+def verify(a: ImageInput, b: ImageInput, model: str | None = None, face_a: int | None = None,
+           face_b: int | None = None, detector: str = "yunet"):  # -> facescan.Verification
+    """Are the faces of images ``a`` and ``b`` the same person? A
+    :class:`facescan.Verification`: cosine distance, same/different at the model's threshold,
+    a calibrated probability, and which faces were compared (the largest of each image unless
+    ``face_a``/``face_b``, 0-based left to right, say otherwise). An image without a face (or
+    without face number N) raises ImageError."""
+    from .identity.verify import verify_faces
+
+    analyzer = Analyzer((), detector=detector, embed=model or True)
+    names = tuple(str(x) if isinstance(x, (str, os.PathLike)) else f"image {n}" for x, n in ((a, "A"), (b, "B")))
+    return verify_faces(analyzer.analyze(a), analyzer.analyze(b), face_a, face_b, names)  # type: ignore[arg-type]

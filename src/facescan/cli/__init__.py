@@ -15,12 +15,12 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import FacescanError
-from . import analyze, cluster, evaluate, finetune, forget, index, models, report, search, target, train
+from . import analyze, cluster, evaluate, finetune, forget, index, models, report, search, target, train, verify
 from .common import EXIT_INPUT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = ["EXIT_INPUT_ERRORS", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
-COMMANDS = (analyze, evaluate, target, report, models, train, finetune, index, search, cluster, forget)
+COMMANDS = (analyze, evaluate, target, report, models, train, finetune, verify, index, search, cluster, forget)
 
 
 def build_parser() -> argparse.ArgumentParser:

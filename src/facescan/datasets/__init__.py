@@ -33,7 +33,7 @@ DATASETS: dict[str, Callable[..., Dataset]] = {
     "fer2013": open_fer2013, "ferplus": open_ferplus, "rafdb": open_rafdb, "celeba": open_celeba,
     "aaf": open_aaf, "csv": open_csv, "folder": open_folder,
 }
-VERIFICATION = {"lfw"}  # pair data sets: need an identity embedder, which facescan lacks so far
+VERIFICATION = {"lfw"}  # pair data sets: scored with identity embedders (facescan.eval.lfw)
 
 
 def open_dataset(spec: str, split: str | None = None, columns: dict[str, str] | None = None) -> Dataset:
@@ -46,9 +46,9 @@ def open_dataset(spec: str, split: str | None = None, columns: dict[str, str] | 
     kind = kind.lower()
     if kind in VERIFICATION:
         pairs = read_lfw_pairs(path)
-        raise ConfigError(f"{kind} ({path}, {len(pairs)} pairs) is a face-verification benchmark; "
-                          "facescan has no identity embedder yet, so it cannot be evaluated "
-                          "(read the pairs with facescan.datasets.read_lfw_pairs)")
+        raise ConfigError(f"{kind} ({path}, {len(pairs)} pairs) is a face-verification benchmark of "
+                          "pairs, not labelled samples: `facescan eval --dataset lfw:PATH` scores identity "
+                          "embedders on it (read the pairs with facescan.datasets.read_lfw_pairs)")
     if kind not in DATASETS:
         raise ConfigError(f"unknown data set kind {kind!r}; choose one of {kinds}")
     if columns and kind != "csv":

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..errors import ConfigError
 
-NAMES = {"utkface": "UTKFace", "fer2013": "FER2013", "fairface": "FairFace", "affectnet": "AffectNet",
+NAMES = {"lfw": "LFW View-2", "utkface": "UTKFace", "fer2013": "FER2013", "fairface": "FairFace", "affectnet": "AffectNet",
          "rafdb": "RAF-DB", "csv": "CSV", "folder": "folder"}
 # metrics key -> column title; classification keys show "accuracy (macro-F1)", age the MAE
 COLUMNS = (("gender", "gender"), ("race", "race"), ("race4", "race (4)"), ("age_group5", "age 5 groups"),
@@ -46,6 +46,10 @@ class Run:
     @property
     def backends(self) -> dict[str, dict[str, Any]]:
         return self.metrics["backends"]
+
+    @property
+    def verification(self) -> bool:
+        return self.metrics.get("task") == "verification"
 
 
 def load_runs(dirs: list[str]) -> list[Run]:
@@ -78,6 +82,7 @@ def _best(values: list[float | None], lower: bool = False) -> float | None:
 
 def comparison_table(runs: list[Run]) -> Table:
     """backend x (data set, attribute): accuracy % (macro-F1 %), age MAE in years; best bold."""
+    runs = [r for r in runs if not r.verification]  # pairs: see verification_table
     cols = [(r, key, f"{r.title} {title}" + (f" ({len(_first(r, key)['labels'])})"
                                              if key in ("race", "emotion") else ""))
             for r in runs for key, title in COLUMNS if any(key in m for m in r.backends.values())]
@@ -115,6 +120,40 @@ def rates_table(run: Run) -> Table:
              (f"{m['latency_ms_p50']:.1f}" if "latency_ms_p50" in m else "-", False),
              (", ".join(m.get("not_produced", [])) or "-", False)] for b, m in run.backends.items()]
     return head, rows
+
+
+def verification_table(run: Run) -> Table:
+    """Identity embedders on verification pairs: View-2 accuracy (threshold from the other
+    folds) ± std over folds, ROC AUC, TAR at each FAR, the all-pairs threshold with its
+    FAR / FRR, the held-out log loss of the calibrated probability, faces/s; best bold."""
+    ms = run.backends
+    fars = [t["far"] for t in next(iter(ms.values()))["tar_at_far"]]
+    head = ["model", "accuracy % ± std", "ROC AUC", *[f"TAR % @ FAR {f:g}" for f in fars],
+            "threshold (FAR % / FRR %)", "log loss (held out)", "faces/s"]
+    best_acc = _best([m["accuracy"] for m in ms.values()])
+    best_auc = _best([m["roc_auc"] for m in ms.values()])
+    rows = []
+    for name, m in ms.items():
+        tars = [(f"{_pct(t['tar'])}{'' if t['meaningful'] else '*'}", False) for t in m["tar_at_far"]]
+        th = m["threshold"]
+        rows.append([(name, False), (f"{_pct(m['accuracy'])} ± {_pct(m['accuracy_std'])}", m["accuracy"] == best_acc),
+                     (f"{m['roc_auc']:.4f}", m["roc_auc"] == best_auc), *tars,
+                     (f"{th['value']:.3f} ({_pct(th['far'])} / {_pct(th['frr'])})", False),
+                     (f"{m['calibration']['held_out_log_loss']:.3f}", False), (f"{m['faces_per_s']:.1f}", False)])
+    return head, rows
+
+
+def _verification_note(run: Run) -> str:
+    m = next(iter(run.backends.values()))
+    info = run.metrics.get("dataset_info") or {}
+    few = [t for t in m["tar_at_far"] if not t["meaningful"]]
+    note = (f"{info.get('pairs')} pairs in {info.get('folds')} folds ({m['n_different']} different-person "
+            f"pairs), {info.get('images')} images, no face found in {info.get('no_face')} (central box used).")
+    if few:
+        listed = ", ".join(f"{t['far']:g}" for t in few)
+        note += (f" * FAR {listed}: too few different-person pairs to "
+                 "measure it (no false accept allowed at all).")
+    return note
 
 
 def fairness_table(run: Run) -> Table | None:
@@ -186,8 +225,12 @@ def _about(run: Run) -> str:
 
 def markdown(runs: list[Run]) -> str:
     parts = ["## Comparison: accuracy % (macro-F1 %); age MAE in years; best in bold", "",
-             _md(comparison_table(runs))]
+             _md(comparison_table(runs))] if any(not r.verification for r in runs) else []
     for run in runs:
+        if run.verification:
+            parts += ["", f"### {run.title}: identity verification", "", _verification_note(run), "",
+                      _md(verification_table(run))]
+            continue
         parts += ["", f"### {run.title}", "", _about(run), "", _md(rates_table(run))]
         fair = fairness_table(run)
         if fair:
@@ -246,9 +289,14 @@ def html_page(runs: list[Run]) -> str:
              "unparsed predictions count as wrong. Equalised-odds difference (EOD): per class, the "
              "largest difference between groups in true-positive or false-positive rate; the largest "
              "over classes.</p>")
-    body = ["<h1>facescan evaluation report</h1>", intro, "<h2>Comparison</h2>",
-            _html_table(comparison_table(runs))]
+    body = ["<h1>facescan evaluation report</h1>", intro]
+    if any(not r.verification for r in runs):
+        body += ["<h2>Comparison</h2>", _html_table(comparison_table(runs))]
     for run in runs:
+        if run.verification:
+            body += [f"<h2>{html.escape(run.title)}: identity verification</h2>",
+                     f"<p class=note>{html.escape(_verification_note(run))}</p>", _html_table(verification_table(run))]
+            continue
         body += [f"<h2>{html.escape(run.title)}</h2>", f"<p class=note>{html.escape(_about(run))}</p>",
                  _html_table(rates_table(run))]
         fair = fairness_table(run)

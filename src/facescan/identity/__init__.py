@@ -20,7 +20,9 @@ from ..types import Face
 
 # name -> "module:Class" (imported lazily)
 EMBEDDERS: dict[str, str] = {
-    "sface": "facescan.identity.sface:SFace",
+    "sface": "facescan.identity.sface:SFace",  # face + mirror image, averaged
+    "sface-fast": "facescan.identity.sface:SFaceFast",  # one pass
+    "dlib": "facescan.identity.dlibnet:DlibResNet",  # optional extra 'dlib'
 }
 DEFAULT_EMBEDDER = "sface"
 

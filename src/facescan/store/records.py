@@ -38,9 +38,11 @@ class Match:
     person_id: int | None = None
     person_name: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
+    same_person: bool | None = None  # distance within the model's verification threshold (None: no threshold)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"face_id": self.face_id, "distance": round(self.distance, 4), "path": self.path,
+        return {"face_id": self.face_id, "distance": round(self.distance, 4), "same_person": self.same_person,
+                "path": self.path,
                 "face_index": self.face_index, "bbox": [round(v, 1) for v in self.bbox],
                 "person_id": self.person_id, "person_name": self.person_name, "attributes": self.attributes}
 

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ENGINE = "faiss-hnsw-flat-32"  # chosen by benchmarks/ann_bench.py (BENCHMARKS.md, "Vector index")
-M, EF_CONSTRUCTION, EF_SEARCH = 32, 80, 64
+# efSearch 1024: at 1M faces, queries whose person has few faces in the store (their 10 nearest
+# are strangers at similar distances) need it for recall@10 >= 0.95; ~5 ms (BENCHMARKS.md)
+M, EF_CONSTRUCTION, EF_SEARCH = 32, 80, 1024
 CHUNK = 50_000  # rows read from SQLite at a time while (re)building
 
 
