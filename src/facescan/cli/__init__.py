@@ -15,7 +15,20 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..errors import FacescanError
-from . import analyze, cluster, evaluate, finetune, forget, index, models, report, search, target, train, verify
+from . import (
+    analyze,
+    cluster,
+    evaluate,
+    finetune,
+    forget,
+    index,
+    models,
+    report,
+    search,
+    target,
+    train,
+    verify,
+)
 from .common import EXIT_INPUT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = ["EXIT_INPUT_ERRORS", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
