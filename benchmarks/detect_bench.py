@@ -178,7 +178,7 @@ def main() -> None:
     ap.add_argument("--write", help="replace the section between the detect markers in this file")
     ap.add_argument("--scenes", type=int, default=30, help="scenes per condition")
     ap.add_argument("--seed", type=int, default=0, help="another seed gives other scenes (for tuning)")
-    ap.add_argument("--only", help="comma-separated columns to run (default: all)")
+    ap.add_argument("--only", nargs="+", choices=list(DETECTORS), help="columns to run (default: all)")
     args = ap.parse_args()
     start = time.perf_counter()
     pool = chips(300, args.seed)
@@ -188,8 +188,7 @@ def main() -> None:
     mixed = sets["size 32-64"] + sets["size 64-128"]
     sets["grey"], sets["dark"] = variants(mixed, "grey"), variants(mixed, "dark")
     real = real_photos(300)
-    only = args.only.split(",") if args.only else list(DETECTORS)
-    dets = {name: make_detector(*DETECTORS[name]) for name in only}
+    dets = {name: make_detector(*DETECTORS[name]) for name in args.only or DETECTORS}
     rows = {}
     for name, det in dets.items():
         row = {}

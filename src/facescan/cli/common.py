@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# --detector: facescan.detect.DETECTORS (not imported here: the command line starts light)
+DETECTORS = ["yunet", "mtcnn", "none"]
+DETECTOR_HELP = ("yunet (default, fast); mtcnn (finds more faces of 16-24 px and turned faces, ~5x slower); "
+                 "'none' treats each whole image as one face (pre-cropped chips)")
 
 
 def add_detect_options(p: argparse.ArgumentParser) -> None:

@@ -85,7 +85,7 @@ class MTCNN:
 
     name = "mtcnn"
 
-    def __init__(self, min_face: int = 16, thresholds: tuple[float, float, float] = (0.6, 0.7, 0.9),
+    def __init__(self, min_face: int = 16, thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7),
                  factor: float = 0.709, max_side: int = 1280, max_faces: int = 0, threads: int = 0,
                  model_dir: Path | None = None) -> None:
         import onnxruntime as ort
