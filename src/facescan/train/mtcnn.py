@@ -16,6 +16,7 @@ flattens in PyTorch's (channel, height, width) order with no transpose at run ti
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -133,7 +134,8 @@ def export(out_dir: Path) -> dict[str, Path]:
         axes = {"rgb": {0: "n", 2: "h", 3: "w"} if kind == "pnet" else {0: "n"}}
         axes.update({o: {0: "n", 2: "h", 3: "w"} if kind == "pnet" else {0: "n"} for o in names})
         path = out_dir / f"mtcnn-{kind}.onnx"
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():  # the exporter's deprecation notices
+            warnings.simplefilter("ignore")
             torch.onnx.export(net, (torch.zeros(2, 3, side, side),), str(path), input_names=["rgb"],
                               output_names=names, dynamic_axes=axes, opset_version=17, dynamo=False)
         paths[kind] = path
