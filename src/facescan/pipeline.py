@@ -80,7 +80,8 @@ class Analyzer:
     ``"paligemma:PATH"`` or ``"gpt-4o"`` (see :mod:`facescan.vlm`), configured by
     ``backend_options`` (the fields of :class:`facescan.vlm.VLMOptions`). ``detect_scales``
     (``"auto"``/None, or multiples of the base scale such as ``"1,2"`` for faces under ~24
-    pixels) and ``max_faces`` (0: all) tune the YuNet detector (:class:`facescan.detect.YuNet`).
+    pixels) tunes the YuNet detector (:class:`facescan.detect.YuNet`), ``max_faces`` (0: all)
+    YuNet and MTCNN (``detector="mtcnn"``, :class:`facescan.detect.MTCNN`).
     """
 
     def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
