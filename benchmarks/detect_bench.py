@@ -31,7 +31,9 @@ from facescan.detect import iou
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 BEGIN, END = "<!-- detect:begin -->", "<!-- detect:end -->"
-DETECTORS = {"yunet auto (default)": "auto", "yunet 1 pass (before)": "1", "yunet 1,2": "1,2"}
+# column name -> (detector, --detect-scales)
+DETECTORS = {"yunet auto (default)": ("yunet", "auto"), "yunet 1 pass (before)": ("yunet", "1"),
+             "yunet 1,2": ("yunet", "1,2"), "mtcnn": ("mtcnn", None)}
 Box = tuple[float, float, float, float]
 
 
@@ -175,16 +177,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", help="replace the section between the detect markers in this file")
     ap.add_argument("--scenes", type=int, default=30, help="scenes per condition")
+    ap.add_argument("--seed", type=int, default=0, help="another seed gives other scenes (for tuning)")
+    ap.add_argument("--only", nargs="+", choices=list(DETECTORS), help="columns to run (default: all)")
     args = ap.parse_args()
     start = time.perf_counter()
-    pool = chips(300, 0)
+    pool = chips(300, args.seed)
     kinds = ["size 16-24", "size 24-32", "size 32-64", "size 64-128", "size 128-256", "frame-filling",
              "cut by edges", "rotated 15-60", "partly covered", "crowd 20-50"]
-    sets = {k: scenes(k, args.scenes, pool, 0) for k in kinds}
+    sets = {k: scenes(k, args.scenes, pool, args.seed) for k in kinds}
     mixed = sets["size 32-64"] + sets["size 64-128"]
     sets["grey"], sets["dark"] = variants(mixed, "grey"), variants(mixed, "dark")
     real = real_photos(300)
-    dets = {name: make_detector("yunet", scales) for name, scales in DETECTORS.items()}
+    dets = {name: make_detector(*DETECTORS[name]) for name in args.only or DETECTORS}
     rows = {}
     for name, det in dets.items():
         row = {}
@@ -213,7 +217,7 @@ def main() -> None:
         rows[name] = (row, ms)
     names = list(rows)
     faces = sum(len(b) for k in kinds for _, b in sets[k])
-    lines = [provenance("python benchmarks/detect_bench.py", time.perf_counter() - start), "",
+    lines = [provenance(f"python benchmarks/detect_bench.py --scenes {args.scenes}", time.perf_counter() - start), "",
              (f"Recall at IoU 0.5 (false boxes per photo), {args.scenes} scenes per condition "
               f"({faces} faces in all); real photos: {len(real)} (recall only):"), "",
              "| condition | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]

@@ -1,11 +1,11 @@
 """Detection over several scales: one box per face after merging, implausible boxes dropped,
-small and frame-filling faces found in composed photos of real faces."""
+small and frame-filling faces found in composed photos of real faces, by YuNet and by MTCNN."""
 
 import cv2
 import numpy as np
 import pytest
 
-from facescan.detect import Detection, YuNet, iou, make_detector, merge, parse_scales, plausible
+from facescan.detect import MTCNN, Detection, YuNet, iou, make_detector, merge, parse_scales, plausible
 from facescan.errors import ConfigError
 
 
@@ -36,6 +36,17 @@ def test_scales_option():
             parse_scales(bad)
     with pytest.raises(ConfigError, match="max_faces"):
         make_detector("yunet", max_faces=-1)
+    with pytest.raises(ConfigError, match="yunet only"):
+        make_detector("mtcnn", "1,2")
+    with pytest.raises(ConfigError, match="mtcnn"):
+        make_detector("retinaface")
+
+
+def test_command_line_offers_every_detector():
+    from facescan.cli.common import DETECTORS as offered
+    from facescan.detect import DETECTORS
+
+    assert sorted(offered) == sorted(DETECTORS)
 
 
 def _scene(chips, face_px, size=(1280, 720), seed=0):
@@ -95,3 +106,33 @@ def test_ordinary_and_frame_filling_faces_one_box_each(chips):
     assert len(found) == 1
     f = found[0]
     assert f.bbox[3] - f.bbox[1] > 350 and all(f.bbox[0] - 50 <= x <= f.bbox[2] + 50 for x, _ in f.landmarks)
+
+
+def test_mtcnn_finds_small_and_ordinary_faces_with_landmarks_in_order(chips):
+    det = MTCNN()
+    small, truth = _scene(chips, 20)
+    # YuNet's single pass misses most faces this small; MTCNN's pyramid reaches them
+    assert _found(det, small, truth)[0] >= 5 > _found(YuNet(scales=(1.0,)), small, truth)[0]
+    img, truth = _scene(chips, 90)
+    found = det.detect(img)
+    assert _found(det, img, truth) == (6, 6)
+    for d in found:
+        (rx, ry), (lx, ly), (nx, ny), (mrx, mry), (mlx, mly) = d.landmarks
+        # facescan's order: the person's right eye first (on the viewer's left), then left eye,
+        # nose, right and left mouth corners
+        assert rx < nx < lx and mrx < mlx and max(ry, ly) < ny < min(mry, mly)
+        assert 0.5 <= d.score <= 1.0
+    assert len(MTCNN(max_faces=2).detect(img)) == 2
+    assert MTCNN().detect(np.full((300, 400, 3), 128, np.uint8)) == []
+
+
+def test_mtcnn_through_the_analyzer(group_photo):
+    from facescan import Analyzer
+
+    image, places = group_photo
+    faces = Analyzer("gender,age", detector="mtcnn").analyze(image)
+    assert len(faces) == len(places)
+    for face in faces:
+        cx, cy = (face.bbox[0] + face.bbox[2]) / 2, (face.bbox[1] + face.bbox[3]) / 2
+        assert any(x1 <= cx <= x2 and y1 <= cy <= y2 for x1, y1, x2, y2 in places)
+        assert set(face.attributes) == {"gender", "age"}

@@ -176,3 +176,29 @@ def test_train_top_learns_from_several_versions_and_keeps_the_best_epoch():
     after = [evaluate_top(top, *v, samples) for v in (plain, shifted)]
     assert not top.training
     assert min(a["gender_accuracy"] for a in after) > max(0.8, before["gender_accuracy"])
+
+
+def test_mtcnn_recipe_rebuilds_the_shipped_files_bit_for_bit(tmp_path):
+    from importlib import metadata
+
+    from facescan.models import get_spec
+    from facescan.train import build_mtcnn
+
+    try:
+        metadata.distribution("facenet-pytorch")
+    except metadata.PackageNotFoundError:
+        pytest.skip("facenet-pytorch==2.6.0 not installed (its pins are stale, so it is not in the train "
+                    "extra: pip install --no-deps facenet-pytorch==2.6.0)")
+    report = build_mtcnn(tmp_path)
+    assert sorted(report["models"]) == ["mtcnn-onet", "mtcnn-pnet", "mtcnn-rnet"]
+    for name, entry in report["models"].items():
+        assert entry["sha256"] == get_spec(name).sha256, name
+
+
+def test_mtcnn_dense_weights_reordered_for_pytorch_flattening():
+    from facescan.train.mtcnn import _tf_dense_to_torch
+
+    weight = torch.randn(7, 4 * 3 * 3)
+    x = torch.randn(5, 4, 3, 3)  # N, C, H, W
+    tf_order = x.permute(0, 3, 2, 1).reshape(5, -1)  # what the converted weights read: W, H, C
+    assert torch.allclose(tf_order @ weight.T, x.reshape(5, -1) @ _tf_dense_to_torch(weight, 4, 3).T, atol=1e-5)

@@ -81,7 +81,8 @@ class Analyzer:
     ``"paligemma:PATH"`` or ``"gpt-4o"`` (see :mod:`facescan.vlm`), configured by
     ``backend_options`` (the fields of :class:`facescan.vlm.VLMOptions`). ``detect_scales``
     (``"auto"``/None, or multiples of the base scale such as ``"1,2"`` for faces under ~24
-    pixels) and ``max_faces`` (0: all) tune the YuNet detector (:class:`facescan.detect.YuNet`).
+    pixels) tunes the YuNet detector (:class:`facescan.detect.YuNet`), ``max_faces`` (0: all)
+    YuNet and MTCNN (``detector="mtcnn"``, :class:`facescan.detect.MTCNN`).
     ``embed`` fills each face's identity embedding: True with the default embedder, a string
     with that embedder (see :mod:`facescan.identity`); with ``embed`` set, ``attributes=()``
     computes embeddings alone.

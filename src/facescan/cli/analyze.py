@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from .common import (
+    DETECTOR_HELP,
+    DETECTORS,
     EXIT_INPUT_ERRORS,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -118,8 +120,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--backend", default=DEFAULT_BACKEND, metavar="NAME",
                    help=f"which attribute models to use: {', '.join(sorted(BACKENDS))}, or a "
                    f"vision-language backend ({', '.join(VLM_NAMES)}; NAME:ARG, see README)")
-    p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
-                   help="'none' treats each whole image as one face (pre-cropped chips)")
+    p.add_argument("--detector", default="yunet", choices=DETECTORS, help=DETECTOR_HELP)
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
     add_detect_options(p)
     p.add_argument("--embed", nargs="?", const=True, default=False, metavar="MODEL",

@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+# --detector: facescan.detect.DETECTORS (not imported here: the command line starts light)
+DETECTORS = ["yunet", "mtcnn", "none"]
+DETECTOR_HELP = ("yunet (default, fast); mtcnn (finds more faces of 16-24 px and turned faces, ~5x slower); "
+                 "'none' treats each whole image as one face (pre-cropped chips)")
 
 
 def add_detect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detect-scales", default="auto", metavar="auto|S[,S...]",
-                   help="YuNet passes: 'auto' (base scale + a coarse pass for frame-filling faces), or "
-                   "multiples of the base scale, e.g. '1,2' to also find faces of 12-24 px (4x slower)")
+                   help="YuNet passes: 'auto' (base scale, a coarse pass for frame-filling faces and, where "
+                   "small faces are seen, a look at 2.5x), or multiples of the base scale, e.g. '1,2' "
+                   "(4x slower; finds more cut, rotated and covered faces)")
     p.add_argument("--max-faces", type=int, default=0, metavar="N", help="keep the N best faces (0: all)")
 
 

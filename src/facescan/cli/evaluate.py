@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
-from .common import EXIT_OK, add_vlm_options, describe_usage, vlm_options
+from .common import DETECTOR_HELP, DETECTORS, EXIT_OK, add_vlm_options, describe_usage, vlm_options
 
 
 def run_verification(args: argparse.Namespace) -> int:
@@ -83,8 +83,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--attributes", default=",".join(ATTRIBUTES))
     p.add_argument("--model", help=f"lfw: identity embedder(s), comma-separated ({', '.join(EMBEDDERS)}; "
                    f"default {DEFAULT_EMBEDDER})")
-    p.add_argument("--detector", default="yunet", choices=["yunet", "none"],
-                   help="images where yunet finds no face are analysed whole (counted in no_face_rate)")
+    p.add_argument("--detector", default="yunet", choices=DETECTORS,
+                   help=DETECTOR_HELP + "; images where it finds no face are analysed whole (counted in no_face_rate)")
     p.add_argument("--out", default="eval-run", help="run folder for predictions.jsonl and metrics.json")
     p.add_argument("--limit", type=int, help="evaluate a fixed random subset of N samples")
     p.add_argument("--seed", type=int, default=0, help="seed of the --limit subset")

@@ -28,6 +28,8 @@ def run(args: argparse.Namespace) -> int:
         report = train.build_utkface_stack(Path(args.data), out, work)
     elif args.recipe == "fer-finetune":
         report = train.build_fer_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
+    elif args.recipe == "mtcnn":
+        report = train.build_mtcnn(out)
     elif args.recipe == "faceapi-original":
         report = train.build_faceapi_original(out, work)
     else:
@@ -39,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="rebuild a shipped model (needs facescan[train])")
     p.add_argument("recipe", choices=["multitask", "utkface-stack", "utkface-finetune", "fer-emotion-tta", "utkface-heads",
-                                      "fer-emotion", "faceapi-original", "fer-finetune"])
+                                      "fer-emotion", "faceapi-original", "fer-finetune", "mtcnn"])
     p.add_argument("--data", help="data folder: the folder holding utkface/, celeba/, aaf/ and fer2013/ "
                    "for multitask; UTKFace for utkface-*; FER2013 (with train/) for fer-finetune")
-    p.add_argument("--out", required=True, help="ONNX file to write")
+    p.add_argument("--out", required=True, help="ONNX file to write (mtcnn: the folder for its three files)")
     p.add_argument("--work", default=".facescan-work", help="downloads and feature caches")
     p.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
     p.add_argument("--seed", type=int, default=0)

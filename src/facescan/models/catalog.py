@@ -26,6 +26,22 @@ _YUNET = ModelSpec(
     card="yunet.md",
 )
 
+# MTCNN's three networks (one cascade: facescan.detect.mtcnn), converted by `facescan train mtcnn`
+_MTCNN = tuple(ModelSpec(
+    name=f"mtcnn-{kind}",
+    task="detector",
+    package="facescan",
+    path=f"models/weights/mtcnn-{kind}.onnx",
+    sha256=digest,
+    licence="MIT as stated by facenet-pytorch (see the card)",
+    source=f"MTCNN {kind} (Zhang et al. 2016) as converted in the PyPI wheel facenet-pytorch==2.6.0 "
+           f"(data/{kind}.pt), exported to ONNX unchanged by `facescan train mtcnn`",
+    training_data="WIDER FACE (faces) and CelebA (landmarks), per the MTCNN paper",
+    card="mtcnn.md",
+) for kind, digest in (("pnet", "e8ed1581157d7a10eb81e135bf3d8c19ddf54c2d85babd1c8272f3ffe5b46dc8"),
+                       ("rnet", "61fe994066fdc80b66889ce8609a6f73cf3a3f2790b3974336698a0f37ddeb87"),
+                       ("onet", "584cf2321ffa05be5f83462a14a23b6a388c2ea987914252d5b2c587c47f1de7")))
+
 
 def _utk_heads(gender: float = 1.0, race: float = 1.0, age: float = 1.0) -> tuple[Head, ...]:
     """The outputs of facescan's UTKFace models, with their temperatures: gender, race
@@ -198,5 +214,5 @@ _MULTITASK = ModelSpec(
     card="facescan-multitask.md",
 )
 
-MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, _SFACE, _MULTITASK, _UTK_FINETUNED, _UTK_STACKED, _FER_TTA,
-                                                       _UTK_HEADS, _FER, _FACEAPI, _DLIB_RESNET, _DLIB_SHAPE5)}
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, *_MTCNN, _SFACE, _MULTITASK, _UTK_FINETUNED, _UTK_STACKED,
+                                                       _FER_TTA, _UTK_HEADS, _FER, _FACEAPI, _DLIB_RESNET, _DLIB_SHAPE5)}

@@ -253,6 +253,15 @@ def build_fer_emotion(out: Path, work: Path, flip_tta: bool = False) -> dict:
     return {"model": str(out), "sha256": sha256(out)}
 
 
+def build_mtcnn(out_dir: Path) -> dict:
+    """MTCNN's P-, R- and O-Net with facenet-pytorch's weights, exported to three ONNX files in
+    ``out_dir`` (see :mod:`facescan.train.mtcnn`)."""
+    from .mtcnn import export
+
+    return {"models": {f"mtcnn-{kind}": {"path": str(path), "sha256": sha256(path)}
+                       for kind, path in export(out_dir).items()}}
+
+
 def write_report(report: dict, path: Path | None) -> str:
     text = json.dumps(report, indent=2)
     if path:
