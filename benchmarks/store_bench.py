@@ -131,8 +131,8 @@ def table(rows: list[dict]) -> str:
             "queries) | disk MB | RSS growth MB |"), "|---|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["backend"] != "sqlite", r["faces"])):
         out.append(f"| {r['backend']} | {r['faces']:,} ({r['real_faces']:,}) | {r['build_s']} ({r['insert_s']}) | "
-                   f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['recall10']:.3f} ({r.get('recall10_real_queries', '-')} / "
-                   f"{r.get('recall10_synthetic_queries', '-')}) | {r['disk_mb']:.0f} | "
+                   f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['recall10']:.3f} ({r['recall10_real_queries']:.3f} / "
+                   f"{r['recall10_synthetic_queries']:.3f}) | {r['disk_mb']:.0f} | "
                    f"{r['rss_growth_mb']:.0f} |")
     return "\n".join(out)
 
@@ -171,8 +171,9 @@ def main() -> None:
         rows = [r for r in rows if (r["backend"], r["faces"]) != (args.backend, n)] + [row]
         RESULTS.write_text("".join(json.dumps(r) + "\n" for r in rows))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    text = (provenance(f"python benchmarks/store_bench.py --backend {args.backend} --faces {args.faces}")
-            + f" Embedding model {model}; peak RSS of the last run {peak:.0f} MB.\n\n" + table(rows))
+    text = (provenance("python benchmarks/store_bench.py --backend B --faces N; one run per backend and size, "
+                       "rows from benchmarks/store_results.jsonl")
+            + f" Embedding model {model}; peak RSS of this run {peak:.0f} MB.\n\n" + table(rows))
     publish(text, args.write, BEGIN, END)
 
 

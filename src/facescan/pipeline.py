@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from .errors import ConfigError, FacescanError
 from .io import DEFAULT_MAX_PIXELS, ImageInput, load_image
 from .models import get_spec
 from .types import Face, ImageResult, Prediction
+
+if TYPE_CHECKING:
+    from .identity.verify import Verification
 
 log = logging.getLogger(__name__)
 
@@ -219,7 +222,7 @@ def embed(image: ImageInput, model: str | None = None, detector: str = "yunet") 
 
 
 def verify(a: ImageInput, b: ImageInput, model: str | None = None, face_a: int | None = None,
-           face_b: int | None = None, detector: str = "yunet"):  # -> facescan.Verification
+           face_b: int | None = None, detector: str = "yunet") -> Verification:
     """Are the faces of images ``a`` and ``b`` the same person? A
     :class:`facescan.Verification`: cosine distance, same/different at the model's threshold,
     a calibrated probability, and which faces were compared (the largest of each image unless
@@ -228,5 +231,7 @@ def verify(a: ImageInput, b: ImageInput, model: str | None = None, face_a: int |
     from .identity.verify import verify_faces
 
     analyzer = Analyzer((), detector=detector, embed=model or True)
-    names = tuple(str(x) if isinstance(x, (str, os.PathLike)) else f"image {n}" for x, n in ((a, "A"), (b, "B")))
-    return verify_faces(analyzer.analyze(a), analyzer.analyze(b), face_a, face_b, names)  # type: ignore[arg-type]
+    def name(x: ImageInput, letter: str) -> str:
+        return str(x) if isinstance(x, (str, os.PathLike)) else f"image {letter}"
+
+    return verify_faces(analyzer.analyze(a), analyzer.analyze(b), face_a, face_b, (name(a, "A"), name(b, "B")))
