@@ -30,10 +30,13 @@ def run(args: argparse.Namespace) -> int:
         print(note)
     if not result.matches:
         print("no faces in the store")
+    from ..identity.verify import CALIBRATIONS
+
+    known = model in CALIBRATIONS
     for rank, m in enumerate(result.matches, 1):
         box = ", ".join(f"{v:.0f}" for v in m.bbox)
         who = "" if m.person_id is None else f"  person {m.person_id}" + (f" ({m.person_name})" if m.person_name else "")
-        same = {True: "  same person", False: "", None: ""}[m.same_person]
+        same = {True: "  same person", False: "", None: "  possibly the same person" if known else ""}[m.same_person]
         print(f"{rank:3d}. distance {m.distance:.3f}{same}  {m.path}  face {m.face_index} [{box}]{who}")
     return EXIT_OK
 

@@ -345,17 +345,24 @@ class FaceStore:
 
     def _describe(self, hits: list[tuple[int, float]], model: str) -> list[Match]:
         from ..identity.verify import CALIBRATIONS
+        from .people import THRESHOLDS
 
         if not hits:
             return []
-        cal = CALIBRATIONS.get(model)
+        cal, strict = CALIBRATIONS.get(model), THRESHOLDS.get(model)
+
+        def same(d: float) -> bool | None:  # 1:N search: sure below the clustering threshold
+            if cal is None or strict is None:
+                return None
+            return True if d <= strict else False if d > cal.threshold else None
+
         marks = ",".join("?" * len(hits))
         rows = {int(r[0]): r[1:] for r in self._q(
             "SELECT f.id, p.path, f.face_index, f.bbox, f.person_id, s.name, f.attributes FROM faces f "
             "JOIN photos p ON p.id = f.photo_id LEFT JOIN persons s ON s.id = f.person_id "
             f"WHERE f.id IN ({marks})", [int(i) for i, _ in hits])}
         return [Match(int(i), float(d), row[0], int(row[1]), tuple(_decode_json(row[2])), row[3], row[4],
-                      _decode_json(row[5]), None if cal is None else bool(d <= cal.threshold))
+                      _decode_json(row[5]), same(d))
                 for i, d in hits if (row := rows.get(int(i))) is not None]
 
     def _meta(self, key: str) -> str | None:

@@ -38,7 +38,10 @@ class Match:
     person_id: int | None = None
     person_name: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
-    same_person: bool | None = None  # distance within the model's verification threshold (None: no threshold)
+    # True: closer than the model's clustering threshold (strict enough for a search among many
+    # faces); None: between it and the 1:1 verification threshold ("possibly"), or no threshold
+    # known for the model; False: beyond the verification threshold
+    same_person: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"face_id": self.face_id, "distance": round(self.distance, 4), "same_person": self.same_person,
