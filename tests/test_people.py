@@ -22,7 +22,7 @@ def _truth_and_labels(store):
 def test_cluster_store_incremental_and_names(store_url, photo_folder, lfw_people, embed_analyzer):
     with open_store(store_url) as store:
         store.index([photo_folder], analyzer=embed_analyzer)
-        people = cluster_store(store)
+        people = store.cluster()
         truth, labels = _truth_and_labels(store)
         assert None not in labels
         assert bcubed(truth, labels)["f1"] > 0.9

@@ -16,7 +16,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"facescan: nothing stored at or under {args.path}")
             return EXIT_INPUT_ERRORS
         what = f"{done.photos} photo(s), {done.faces} face(s)" if args.path else f"person {args.person}: {done.faces} face(s)"
-        print(f"facescan: forgot {what} from {store.name}; their embeddings are erased from the store's files")
+        from ..store import is_postgres
+
+        where = ("deleted and vacuumed (PostgreSQL does not zero freed space: VACUUM FULL facescan.faces "
+                 "rewrites the table)" if is_postgres(args.db) else "overwritten in the store's files")
+        print(f"facescan: forgot {what} from {store.name}; their embeddings are {where}")
     return EXIT_OK
 
 

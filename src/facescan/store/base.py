@@ -136,7 +136,14 @@ class FaceStore:
                 self._purge(ids)
             return ForgetSummary(photos, len(ids))
 
-    # persons: filled by clustering (later) or by hand; they survive re-indexing
+    def cluster(self, threshold: float | None = None, method: str = "whispers", recluster: bool = False) -> list:
+        """Give every face a person (incrementally: see :mod:`facescan.store.people`); the people,
+        largest first."""
+        from .people import cluster_store
+
+        return cluster_store(self, threshold=threshold, method=method, recluster=recluster)
+
+    # persons: filled by clustering or by hand; they survive re-indexing
     def add_person(self, name: str | None = None) -> int:
         with self._guard(), self._tx():
             return int(self._q("INSERT INTO persons (name) VALUES (?) RETURNING id", (name,)).fetchone()[0])
