@@ -32,7 +32,8 @@ import numpy as np
 
 from ..errors import ImageError, StoreError
 from ..types import Face
-from .records import ForgetSummary, IndexSummary, Match, NewPhoto, SearchResult, largest_face
+from .people import PeopleMixin
+from .records import ForgetSummary, IndexSummary, Match, NewPhoto, SearchResult, decode_json, largest_face
 
 APP, SCHEMA_VERSION = "facescan-store", "1"
 Progress = Callable[[IndexSummary], None]
@@ -42,11 +43,9 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def _decode_json(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-class FaceStore:
+class FaceStore(PeopleMixin):
     """A collection of faces and their embeddings. Open one with :func:`facescan.open_store`;
     use it as a context manager (or call :meth:`close`)."""
 
@@ -135,55 +134,6 @@ class FaceStore:
             if ids or photos or gone:
                 self._purge(ids)
             return ForgetSummary(photos, len(ids))
-
-    def cluster(self, threshold: float | None = None, method: str = "whispers", recluster: bool = False) -> list:
-        """Give every face a person (incrementally: see :mod:`facescan.store.people`); the people,
-        largest first."""
-        from .people import cluster_store
-
-        return cluster_store(self, threshold=threshold, method=method, recluster=recluster)
-
-    # persons: filled by clustering or by hand; they survive re-indexing
-    def add_person(self, name: str | None = None) -> int:
-        with self._guard(), self._tx():
-            return int(self._q("INSERT INTO persons (name) VALUES (?) RETURNING id", (name,)).fetchone()[0])
-
-    def name_person(self, person: int, name: str | None) -> None:
-        with self._guard(), self._tx():
-            if self._q("UPDATE persons SET name = ? WHERE id = ?", (name, person)).rowcount == 0:
-                raise StoreError(f"{self.name}: no person with id {person}")
-
-    def assign(self, face_ids: Sequence[int], person: int | None) -> None:
-        """Set the person of the given faces (None: unassigned)."""
-        self.set_persons({int(fid): person for fid in face_ids})
-
-    def set_persons(self, persons: dict[int, int | None]) -> None:
-        """Set the person of each face id (None: unassigned), in one transaction."""
-        with self._guard(), self._tx():
-            for fid, pid in persons.items():
-                self._q("UPDATE faces SET person_id = ? WHERE id = ?", (pid, int(fid)))
-
-    def drop_empty_persons(self) -> None:
-        """Delete the unnamed persons no face belongs to."""
-        with self._guard(), self._tx():
-            self._q("DELETE FROM persons WHERE name IS NULL AND id NOT IN "
-                    "(SELECT person_id FROM faces WHERE person_id IS NOT NULL)")
-
-    def face_persons(self) -> dict[int, int | None]:
-        """Face id -> its person's id (None: not assigned yet)."""
-        with self._guard():
-            return {int(i): None if p is None else int(p) for i, p in self._q("SELECT id, person_id FROM faces")}
-
-    def face_rows(self) -> list[tuple[int, str, int | None, dict[str, Any]]]:
-        """(face id, photo path, person id or None, attributes) of every face, in id order."""
-        with self._guard():
-            rows = self._q("SELECT f.id, p.path, f.person_id, f.attributes FROM faces f "
-                           "JOIN photos p ON p.id = f.photo_id ORDER BY f.id").fetchall()
-        return [(int(i), path, None if pid is None else int(pid), _decode_json(a) or {}) for i, path, pid, a in rows]
-
-    def persons(self) -> dict[int, str | None]:
-        with self._guard():
-            return {int(i): n for i, n in self._q("SELECT id, name FROM persons ORDER BY id")}
 
     def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
         """(face ids, embeddings (n, dim) float32) of every stored face, in id order."""
@@ -368,8 +318,8 @@ class FaceStore:
             "SELECT f.id, p.path, f.face_index, f.bbox, f.person_id, s.name, f.attributes FROM faces f "
             "JOIN photos p ON p.id = f.photo_id LEFT JOIN persons s ON s.id = f.person_id "
             f"WHERE f.id IN ({marks})", [int(i) for i, _ in hits])}
-        return [Match(int(i), float(d), row[0], int(row[1]), tuple(_decode_json(row[2])), row[3], row[4],
-                      _decode_json(row[5]), same(d))
+        return [Match(int(i), float(d), row[0], int(row[1]), tuple(decode_json(row[2])), row[3], row[4],
+                      decode_json(row[5]), same(d))
                 for i, d in hits if (row := rows.get(int(i))) is not None]
 
     def _meta(self, key: str) -> str | None:

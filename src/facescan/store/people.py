@@ -10,12 +10,15 @@ holds most of their former faces.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from ..errors import StoreError
 from ..identity.cluster import assign, centroids, cluster
+from .records import decode_json
 
 # cosine-distance threshold per embedding model, chosen on LFW-a (benchmarks/cluster_bench.py:
 # Chinese whispers BCubed F1 0.983 at 0.50, 0.982 at 0.55, 0.922 at 0.60: the safe side)
@@ -110,3 +113,55 @@ def people(store: Any) -> list[Person]:
     out = [Person(pid, names.get(pid), len(rows), sorted({p for p, _ in rows}), summarise([a for _, a in rows]))
            for pid, rows in faces.items()]
     return sorted(out, key=lambda p: (-p.faces, p.id))
+
+
+class PeopleMixin:
+    """The persons of a store (a part of :class:`facescan.store.FaceStore`): filled by clustering
+    or by hand; they survive re-indexing."""
+
+    def cluster(self, threshold: float | None = None, method: str = "whispers", recluster: bool = False) -> list:
+        """Give every face a person (incrementally: see :mod:`facescan.store.people`); the people,
+        largest first."""
+        return cluster_store(self, threshold=threshold, method=method, recluster=recluster)
+
+    def add_person(self, name: str | None = None) -> int:
+        with self._guard(), self._tx():
+            return int(self._q("INSERT INTO persons (name) VALUES (?) RETURNING id", (name,)).fetchone()[0])
+
+    def name_person(self, person: int, name: str | None) -> None:
+        with self._guard(), self._tx():
+            if self._q("UPDATE persons SET name = ? WHERE id = ?", (name, person)).rowcount == 0:
+                raise StoreError(f"{self.name}: no person with id {person}")
+
+    def assign(self, face_ids: Sequence[int], person: int | None) -> None:
+        """Set the person of the given faces (None: unassigned)."""
+        self.set_persons({int(fid): person for fid in face_ids})
+
+    def set_persons(self, persons: dict[int, int | None]) -> None:
+        """Set the person of each face id (None: unassigned), in one transaction."""
+        with self._guard(), self._tx():
+            for fid, pid in persons.items():
+                self._q("UPDATE faces SET person_id = ? WHERE id = ?", (pid, int(fid)))
+
+    def drop_empty_persons(self) -> None:
+        """Delete the unnamed persons no face belongs to."""
+        with self._guard(), self._tx():
+            self._q("DELETE FROM persons WHERE name IS NULL AND id NOT IN "
+                    "(SELECT person_id FROM faces WHERE person_id IS NOT NULL)")
+
+    def face_persons(self) -> dict[int, int | None]:
+        """Face id -> its person's id (None: not assigned yet)."""
+        with self._guard():
+            return {int(i): None if p is None else int(p) for i, p in self._q("SELECT id, person_id FROM faces")}
+
+    def face_rows(self) -> list[tuple[int, str, int | None, dict[str, Any]]]:
+        """(face id, photo path, person id or None, attributes) of every face, in id order."""
+        with self._guard():
+            rows = self._q("SELECT f.id, p.path, f.person_id, f.attributes FROM faces f "
+                           "JOIN photos p ON p.id = f.photo_id ORDER BY f.id").fetchall()
+        return [(int(i), path, None if pid is None else int(pid), decode_json(a) or {}) for i, path, pid, a in rows]
+
+    def persons(self) -> dict[int, str | None]:
+        with self._guard():
+            return {int(i): n for i, n in self._q("SELECT id, name FROM persons ORDER BY id")}
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -82,3 +83,8 @@ class NewPhoto:
 
 def largest_face(faces: Sequence[Face]) -> int:
     return max(range(len(faces)), key=lambda i: (faces[i].bbox[2] - faces[i].bbox[0]) * (faces[i].bbox[3] - faces[i].bbox[1]))
+
+
+def decode_json(value: Any) -> Any:
+    """A JSON column's value (SQLite gives text, PostgreSQL the decoded object)."""
+    return json.loads(value) if isinstance(value, (str, bytes)) else value
