@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import tempfile
 from pathlib import Path
 
 from ..errors import ConfigError
-from .common import EXIT_OK, add_store_options
+from .common import EXIT_OK, add_index_options, add_store_options
 
 
 def _names(values: list[str]) -> dict[int, str]:
@@ -52,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
         found = cluster_store(store, threshold=args.threshold, method=args.method, recluster=args.recluster)
         for pid, name in names.items():
             store.name_person(pid, name)
-        if names:
-            found = [p if p.id not in names else type(p)(p.id, names[p.id], p.faces, p.photos, p.summary)
-                     for p in found]
+        found = [dataclasses.replace(p, name=names[p.id]) if p.id in names else p for p in found]
         record = {"store": store.name if args.db else None, "embedding_model": store.model,
                   "method": args.method, "people": [p.to_dict() for p in found]}
     if args.output == "-":
@@ -73,7 +72,6 @@ def run(args: argparse.Namespace) -> int:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from ..identity.cluster import METHODS
-    from .common import add_detect_options
 
     p = sub.add_parser("cluster", help="group faces by person (a store, photos, or both); name people",
                        description="Faces already given a person keep it; new faces join the nearest "
@@ -91,8 +89,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "their name: it goes to the group holding most of their faces)")
     p.add_argument("--name", action="append", default=[], metavar="ID=NAME", help="name a person (repeatable)")
     p.add_argument("--all", action="store_true", help="also list people seen once")
-    p.add_argument("--model", metavar="NAME", help="embedding model when indexing photos")
-    p.add_argument("--batch-size", type=int, default=16, help="photos per batch when indexing")
-    add_detect_options(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_index_options(p)
     p.set_defaults(func=run)

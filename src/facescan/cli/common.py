@@ -19,6 +19,15 @@ def add_detect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-faces", type=int, default=0, metavar="N", help="keep the N best faces (0: all)")
 
 
+def add_index_options(p: argparse.ArgumentParser) -> None:
+    """What indexing photos into a store takes (facescan index, and cluster with photos)."""
+    p.add_argument("--model", metavar="NAME", help="embedding model (default: the store's, or the default "
+                   "embedder for a new store); one store holds one model's embeddings")
+    p.add_argument("--batch-size", type=int, default=16, help="photos per batch (one transaction each)")
+    add_detect_options(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def add_store_options(p: argparse.ArgumentParser, required: bool = True) -> None:
     p.add_argument("--db", required=required, metavar="DB", help="the store: a SQLite file (e.g. faces.db) or "
                    "postgresql://user@host:port/dbname (needs facescan[postgres])")

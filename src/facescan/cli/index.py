@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_INPUT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, add_detect_options, add_store_options
+from .common import EXIT_INPUT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, add_index_options, add_store_options
 
 SHOWN_FAILURES = 20
 
@@ -79,9 +79,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "their new path. Each batch is one transaction: an interrupted run loses nothing.")
     p.add_argument("paths", nargs="+", help="image files, folders (recursively) or glob patterns")
     add_store_options(p)
-    p.add_argument("--model", metavar="NAME", help="embedding model (default: the store's, or the default "
-                   "embedder for a new store); one store holds one model's embeddings")
-    p.add_argument("--batch-size", type=int, default=16, help="photos per batch (one transaction each)")
-    add_detect_options(p)
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    add_index_options(p)
     p.set_defaults(func=run)

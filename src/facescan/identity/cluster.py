@@ -30,20 +30,16 @@ def neighbour_graph(embeddings: np.ndarray, threshold: float, k: int = 30,
                     block: int = 2048) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Edges ``(i, j, similarity)`` from each face to its ``k`` nearest neighbours closer than
     ``threshold`` (cosine distance), computed exactly in blocks."""
-    n = len(embeddings)
+    n, kk = len(embeddings), min(k, len(embeddings) - 1)
     rows, cols, sims = [], [], []
-    for start in range(0, n, block):
+    for start in range(0, n if kk > 0 else 0, block):
         s = embeddings[start:start + block] @ embeddings.T
-        for r in range(len(s)):
-            s[r, start + r] = -np.inf  # not its own neighbour
-        kk = min(k, n - 1)
-        if kk <= 0:
-            break
+        own = np.arange(len(s))
+        s[own, start + own] = -np.inf  # not its own neighbour
         idx = np.argpartition(-s, kk - 1, axis=1)[:, :kk]
         top = np.take_along_axis(s, idx, axis=1)
         keep = top > 1.0 - threshold
-        r = np.repeat(np.arange(start, start + len(s)), kk).reshape(-1, kk)
-        rows.append(r[keep])
+        rows.append(np.broadcast_to((start + own)[:, None], idx.shape)[keep])
         cols.append(idx[keep])
         sims.append(top[keep])
     if not rows:

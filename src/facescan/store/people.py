@@ -69,7 +69,6 @@ def cluster_store(store: Any, threshold: float | None = None, method: str = "whi
         threshold = THRESHOLDS.get(model or "", DEFAULT_THRESHOLD)
     ids, vecs = store.embeddings()
     current = store.face_persons()  # face id -> person id or None
-    names = store.persons()
     person = np.array([-1 if current.get(int(i)) is None else current[int(i)] for i in ids])
     if recluster:
         old, person = person.copy(), np.full(len(ids), -1)
@@ -82,7 +81,7 @@ def cluster_store(store: Any, threshold: float | None = None, method: str = "whi
             person[todo[found >= 0]] = pids[found[found >= 0]]
             todo = todo[found < 0]
         labels = cluster(vecs[todo], threshold, method) if len(todo) else np.zeros(0, int)
-        keep = _named_clusters(old[todo], labels, names) if recluster else {}
+        keep = _named_clusters(old[todo], labels, store.persons()) if recluster else {}
         new_ids = {lab: keep.get(lab) or store.add_person() for lab in np.unique(labels)}
         person[todo] = [new_ids[lab] for lab in labels]
         changed = {int(f): int(p) for f, p in zip(ids, person) if current.get(int(f)) != int(p)}
