@@ -351,12 +351,12 @@ class FaceStore(PeopleMixin):
         raise NotImplementedError
 
     def _lookup(self, shas: list[str]) -> dict[str, tuple[int, str]]:
-        out = {}
-        for sha in shas:
-            row = self._q("SELECT id, path FROM photos WHERE sha256 = ?", (sha,)).fetchone()
-            if row is not None:
-                out[sha] = (int(row[0]), row[1])
-        return out
+        """sha256 -> (photo id, path) of the photos among ``shas`` already stored (one query)."""
+        if not shas:
+            return {}
+        marks = ",".join("?" * len(shas))
+        rows = self._q(f"SELECT sha256, id, path FROM photos WHERE sha256 IN ({marks})", list(shas))
+        return {sha: (int(i), path) for sha, i, path in rows}
 
     def _init_dim(self, dim: int) -> None:
         with self._tx():
