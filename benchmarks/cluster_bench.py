@@ -25,7 +25,7 @@ BEGIN, END = "<!-- cluster:begin -->", "<!-- cluster:end -->"
 
 def lfw_embeddings(model: str) -> tuple[np.ndarray, list[str], int]:
     from facescan import Analyzer
-    from facescan.store.records import largest_face
+    from facescan.identity import largest_face
 
     paths = sorted((DATA / "lfw").glob("*/*.jpg"))
     analyzer = Analyzer(attributes=(), embed=model)

@@ -59,3 +59,8 @@ def normalise(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, np.float32)
     norm = np.linalg.norm(x, axis=1, keepdims=True)
     return x / np.maximum(norm, 1e-12)
+
+
+def largest_face(faces: Sequence[Face]) -> int:
+    """The index of the face with the largest box (the default face of a query or a pair)."""
+    return max(range(len(faces)), key=lambda i: (faces[i].bbox[2] - faces[i].bbox[0]) * (faces[i].bbox[3] - faces[i].bbox[1]))

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import ConfigError, ImageError
 from ..types import Face
+from . import largest_face
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,7 @@ def pick_face(faces: list[Face], index: int | None, name: str) -> int:
     if not faces:
         raise ImageError(f"{name}: no face found")
     if index is None:
-        return max(range(len(faces)), key=lambda i: (faces[i].bbox[2] - faces[i].bbox[0])
-                   * (faces[i].bbox[3] - faces[i].bbox[1]))
+        return largest_face(faces)
     if not 0 <= index < len(faces):
         raise ImageError(f"{name}: face {index} asked for, but {len(faces)} face(s) found "
                          f"(numbered 0 to {len(faces) - 1}, left to right)")

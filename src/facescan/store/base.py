@@ -31,9 +31,10 @@ from typing import Any, Self
 import numpy as np
 
 from ..errors import ImageError, StoreError
+from ..identity import largest_face
 from ..types import Face
 from .people import PeopleMixin
-from .records import ForgetSummary, IndexSummary, Match, NewPhoto, SearchResult, decode_json, largest_face
+from .records import ForgetSummary, IndexSummary, Match, NewPhoto, SearchResult, decode_json
 
 APP, SCHEMA_VERSION = "facescan-store", "1"
 Progress = Callable[[IndexSummary], None]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,10 +78,6 @@ class NewPhoto:
     width: int | None
     height: int | None
     faces: list[Face]
-
-
-def largest_face(faces: Sequence[Face]) -> int:
-    return max(range(len(faces)), key=lambda i: (faces[i].bbox[2] - faces[i].bbox[0]) * (faces[i].bbox[3] - faces[i].bbox[1]))
 
 
 def decode_json(value: Any) -> Any:
