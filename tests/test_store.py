@@ -123,3 +123,20 @@ def test_unreadable_photo_is_recorded_and_the_batch_goes_on(store_url, photo_fol
 def test_missing_store_is_not_created_for_search(store_url):
     with pytest.raises(StoreError, match="no .*store"):
         open_store(store_url, create=False)
+
+
+def test_postgres_deferred_index_builds_the_hnsw_index_once(pg_url, photo_folder, lfw_people, embed_analyzer):
+    with open_store(pg_url) as store:
+        with store.deferred_index():  # an empty store: the first write must not make the index
+            store.index([photo_folder / PEOPLE[0]], analyzer=embed_analyzer)
+            assert store._q("SELECT count(*) FROM pg_indexes WHERE indexname = 'faces_embedding'").fetchone()[0] == 0
+        assert store._q("SELECT indexdef FROM pg_indexes WHERE indexname = 'faces_embedding'").fetchone()[0].find(
+            "hnsw") > 0
+        with store.deferred_index():  # a store with its index: dropped, rows added, built again
+            store.index([photo_folder / PEOPLE[1]], analyzer=embed_analyzer)
+        store._q("SET enable_seqscan = off")  # 13 rows: the planner would rather scan them
+        plan = "\n".join(r[0] for r in store._q("EXPLAIN SELECT id FROM faces ORDER BY embedding <=> %s LIMIT 5",
+                                                 (np.ones(store.dim, np.float32),)))
+        assert "faces_embedding" in plan
+        result = store.search(str(lfw_people[PEOPLE[1]][INDEXED]), k=3, analyzer=embed_analyzer)
+        assert person_of(result.matches[0].path) == PEOPLE[1]

@@ -32,6 +32,7 @@ CREATE INDEX faces_photo ON faces (photo_id);
 CREATE INDEX faces_person ON faces (person_id);
 CREATE TABLE failures (path text PRIMARY KEY, error text NOT NULL, at text NOT NULL)
 """
+HNSW = "CREATE INDEX IF NOT EXISTS faces_embedding ON faces USING hnsw (embedding vector_cosine_ops)"
 EF_SEARCH = 400  # HNSW candidates per query (pgvector's default 40 loses recall at 100k faces)
 
 
@@ -49,6 +50,7 @@ class PostgresStore(FaceStore):
         self.name = redact(url)
         self._db: Any = None
         self._depth = 0
+        self._deferred = False
         try:
             self._db = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(timeout)))
         except psycopg.Error as exc:
@@ -130,8 +132,27 @@ class PostgresStore(FaceStore):
     def _init_dim(self, dim: int) -> None:
         with self._tx():
             self._q(f"ALTER TABLE faces ALTER COLUMN embedding TYPE vector({int(dim)})")
-            self._q("CREATE INDEX faces_embedding ON faces USING hnsw (embedding vector_cosine_ops)")
+            if not self._deferred:
+                self._q(HNSW)
             self._q("INSERT INTO meta (key, value) VALUES (?, ?)", ("dim", str(dim)))
+
+    @contextlib.contextmanager
+    def deferred_index(self, work_mem: str = "2GB") -> Iterator[None]:
+        """A large import: the HNSW index is dropped, rows go in, and the index is built once at the
+        end (pgvector builds a graph in bulk several times faster than it inserts row by row).
+        Searches during the import scan every row; the index comes back even if the import fails."""
+        with self._guard():
+            self._q("DROP INDEX IF EXISTS faces_embedding")
+        self._deferred = True
+        try:
+            yield
+        finally:
+            self._deferred = False
+            if self.dim is not None:  # the column has its dimension: the index can be built
+                with self._guard():
+                    self._q(f"SET maintenance_work_mem = '{work_mem}'")
+                    self._q(HNSW)
+                    self._q("RESET maintenance_work_mem")
 
     def _encode_vector(self, vector: np.ndarray) -> np.ndarray:
         return np.asarray(vector, np.float32)
