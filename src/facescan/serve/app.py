@@ -176,7 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             return {**dataclasses.asdict(summary), "store": stats}
 
     app.include_router(api)
-    paths.update(getattr(r, "path", "") for r in app.routes)
+    paths.update(getattr(r, "path", "") for r in [*app.routes, *api.routes])
     app.state.facescan = state
     return app
 

@@ -53,7 +53,7 @@ function render(record) {
   record.faces.forEach((face, i) => {
     const [x1, y1, x2, y2] = face.bbox;
     const box = document.createElement("div");
-    box.className = "box";
+    box.className = (x1 + x2) / 2 > record.width / 2 ? "box right" : "box";  // labels stay inside the photo
     box.dataset.face = String(i + 1);
     box.dataset.bbox = face.bbox.join(",");
     box.style.left = (100 * x1 / record.width) + "%";
