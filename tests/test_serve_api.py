@@ -236,3 +236,32 @@ def test_one_slow_request_does_not_block_health_checks():
         assert worker.is_alive()  # health answered while the analysis was still running
         worker.join()
         assert box["r"].status_code == 200
+
+
+def test_schemathesis_finds_no_5xx(tmp_path):
+    """Cases generated from the OpenAPI schema (valid and invalid, a bounded, fixed sample) against a
+    real server with a store: every answer is below 500."""
+    schemathesis = pytest.importorskip("schemathesis")
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+    from schemathesis import GenerationMode
+
+    with live_server(Settings(db=str(tmp_path / "faces.db"), preload=False)) as url:
+        schema = schemathesis.openapi.from_url(f"{url}/openapi.json")
+        seen: dict[str, set[int]] = {}
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            strategy = st.one_of(operation.as_strategy(GenerationMode.POSITIVE),
+                                 operation.as_strategy(GenerationMode.NEGATIVE))
+
+            @given(case=strategy)
+            @settings(max_examples=25, deadline=None, derandomize=True, database=None,
+                      suppress_health_check=list(HealthCheck))
+            def check(case):
+                response = case.call(timeout=60)
+                seen.setdefault(operation.label, set()).add(response.status_code)
+                assert response.status_code < 500, f"{case.method} {case.path}: {response.status_code} {response.text}"
+
+            check()
+    assert {"POST /v1/analyze", "POST /v1/index", "POST /v1/search", "GET /v1/models"} <= set(seen)
+    assert any(415 in codes or 422 in codes for codes in seen.values())  # invalid input was generated
