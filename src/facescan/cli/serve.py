@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 
 from .common import EXIT_OK, EXIT_USAGE
@@ -17,6 +18,25 @@ def settings_from_args(args: argparse.Namespace):  # -> facescan.serve.Settings
     return Settings(db=args.db, api_keys=tuple(dict.fromkeys(keys)), cors=tuple(args.cors or ()),
                     max_upload_mb=args.max_upload_mb, max_pixels=args.max_pixels, max_images=args.max_images,
                     timeout=args.timeout, max_concurrency=args.max_concurrency)
+
+
+def _tcp_socket(host: str, port: int) -> socket.socket:
+    """The listening socket shared by the workers. uvicorn's own (for --workers > 1) is made
+    without IPPROTO_TCP, so asyncio never sets TCP_NODELAY on its connections and every
+    keep-alive response waits ~40 ms for a delayed ACK; this one is a TCP socket."""
+    from ..errors import ConfigError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def run(args: argparse.Namespace) -> int:
@@ -42,9 +62,16 @@ def run(args: argparse.Namespace) -> int:
     print(f"facescan: serving on http://{args.host}:{args.port}/ with {args.workers} worker(s); "
           f"API keys {'required' if settings.api_keys else 'off'}; CORS "
           f"{', '.join(settings.cors) if settings.cors else 'off'}", file=sys.stderr)
-    uvicorn.run("facescan.serve.app:app_from_env", factory=True, host=args.host, port=args.port,  # type: ignore[attr-defined]
-                workers=args.workers, log_level=args.log_level, access_log=args.access_log,
-                timeout_graceful_shutdown=10)
+    config = uvicorn.Config("facescan.serve.app:app_from_env", factory=True, host=args.host,  # type: ignore[attr-defined]
+                            port=args.port, workers=args.workers, log_level=args.log_level,
+                            access_log=args.access_log, timeout_graceful_shutdown=10)
+    if args.workers == 1:
+        server = uvicorn.Server(config)  # type: ignore[attr-defined]
+        server.run()
+        return EXIT_OK if server.started else EXIT_USAGE
+    from uvicorn.supervisors import Multiprocess
+
+    Multiprocess(config, sockets=[_tcp_socket(args.host, args.port)]).run()
     return EXIT_OK
 
 
