@@ -259,9 +259,31 @@ def test_schemathesis_finds_no_5xx(tmp_path):
                       suppress_health_check=list(HealthCheck))
             def check(case):
                 response = case.call(timeout=60)
-                seen.setdefault(operation.label, set()).add(response.status_code)
+                seen.setdefault(case.operation.label, set()).add(response.status_code)
                 assert response.status_code < 500, f"{case.method} {case.path}: {response.status_code} {response.text}"
 
             check()
     assert {"POST /v1/analyze", "POST /v1/index", "POST /v1/search", "GET /v1/models"} <= set(seen)
     assert any(415 in codes or 422 in codes for codes in seen.values())  # invalid input was generated
+
+
+def test_concurrent_requests_are_batched_and_each_gets_its_own_records(server, analyzer, lfw_dir):
+    """Requests waiting together are analysed as one batch; every answer holds its own images."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = sorted(lfw_dir.glob("*/*.jpg"))[:11] + [EXAMPLE]
+    requests = [photos[i:i + 2] for i in range(0, 12, 2)]  # 6 requests of 2 photos
+    expected = {p.name: json.loads(json.dumps(dataclasses.replace(r, path=p.name).to_dict()))
+                for p, r in zip(photos, analyzer.analyze_many([str(p) for p in photos]))}
+    before = httpx.get(f"{server}/metrics").text
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda ps: httpx.post(f"{server}/v1/analyze", files=_files(*ps), timeout=60),
+                                requests * 3))
+    for ps, r in zip(requests * 3, answers):
+        assert r.status_code == 200, r.text
+        assert r.json()["results"] == [expected[p.name] for p in ps]
+    after = httpx.get(f"{server}/metrics").text
+    batches, images, served = (metric(after, n) - metric(before, n) for n in (
+        "facescan_batch_images_count", "facescan_batch_images_sum", "facescan_batch_requests_total"))
+    assert (images, served) == (36, 18)
+    assert batches < 18  # some batches held the images of several requests

@@ -2,6 +2,8 @@
 pipeline and give the same JSON records as the CLI (``analyze -o``, ``target -o``,
 ``verify --json``, ``search --json``). CPU-bound endpoints are plain ``def``: FastAPI runs them
 in its threadpool, so the event loop keeps answering health checks and refusing excess load.
+They return their JSON as it is (no response model: FastAPI's re-validation of each record's
+nested probabilities cost more than the HTTP layer itself).
 
 (No ``from __future__ import annotations`` here: FastAPI reads the endpoints' annotations, some
 of which name objects local to :func:`create_app`.)"""
@@ -48,9 +50,9 @@ def app_from_env() -> FastAPI:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    state = ServerState(settings)
     gate = Gate(settings.max_concurrency)
     metrics = Metrics(lambda: gate.in_flight)
+    state = ServerState(settings, on_batch=metrics.count_batch)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI):
@@ -112,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 detector: Annotated[Detector, Form()] = "yunet", min_score: Probability = 0.0,
                 detect_scales: Annotated[str, Form(max_length=40)] = "auto",
                 max_faces: Annotated[int, Form(ge=0, le=10_000)] = 0, abstain_below: Probability = 0.0,
-                embed: Annotated[bool, Form()] = False) -> dict[str, list[dict[str, Any]]]:
+                embed: Annotated[bool, Form()] = False) -> JSONResponse:
         """Faces and their attributes: one record per image, as ``facescan analyze -o``."""
         uploads = decode_uploads(images, settings)
         analyzer = state.analyze_analyzer(
@@ -121,23 +123,23 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         results = list(analyzer.analyze_many([img for _, _, img in uploads], batch_size=len(uploads)))
         records = [dataclasses.replace(r, path=name).to_dict() for (name, _, _), r in zip(uploads, results)]
         metrics.count_images("/v1/analyze", len(records), sum(len(r["faces"]) for r in records))
-        return {"results": records}
+        return JSONResponse({"results": records})
 
     @api.post("/target", tags=["analysis"])
-    def target(image: Image, description: Annotated[str, Form(min_length=1, max_length=500)]) -> dict[str, Any]:
+    def target(image: Image, description: Annotated[str, Form(min_length=1, max_length=500)]) -> JSONResponse:
         """The person a description means (offline, as ``facescan target -o``)."""
         from ..target import find_person
 
         ((name, _, rgb),) = decode_uploads([image], settings)
         result = find_person(rgb, description, analyzer=state.target_analyzer())
         metrics.count_images("/v1/target", 1, len(result.candidates))
-        return {"path": name, **result.to_dict()}
+        return JSONResponse({"path": name, **result.to_dict()})
 
     @api.post("/verify", tags=["identity"])
     def verify(image_a: Image, image_b: Image,
                face_a: Annotated[int | None, Form(ge=0, le=10_000)] = None,
                face_b: Annotated[int | None, Form(ge=0, le=10_000)] = None,
-               model: Annotated[Embedder, Form()] = DEFAULT_EMBEDDER) -> dict[str, Any]:
+               model: Annotated[Embedder, Form()] = DEFAULT_EMBEDDER) -> JSONResponse:
         """Are the faces of two images the same person? (as ``facescan verify --json``)"""
         from ..identity.verify import verify_faces
 
@@ -147,22 +149,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics.count_images("/v1/verify", 2, len(faces_a) + len(faces_b))
         record = verify_faces(faces_a, faces_b, face_a, face_b, (a, b)).to_dict()
         record["a"]["path"], record["b"]["path"] = a, b
-        return record
+        return JSONResponse(record)
 
     if settings.db:
         @api.post("/search", tags=["store"])
         def search(image: Image, k: Annotated[int, Form(ge=1, le=1000)] = 10,
-                   face: Annotated[int | None, Form(ge=0, le=10_000)] = None) -> dict[str, Any]:
+                   face: Annotated[int | None, Form(ge=0, le=10_000)] = None) -> JSONResponse:
             """The stored faces nearest to a face of the image (as ``facescan search --json``)."""
             ((name, _, rgb),) = decode_uploads([image], settings)
             with state.store_lock:
                 model = state.store.resolve_model(None)
                 result = state.store.search(rgb, k=k, face=face, analyzer=state.embed_analyzer(model))
             metrics.count_images("/v1/search", 1, len(result.query_faces))
-            return {"query": name, "model": model, **result.to_dict()}
+            return JSONResponse({"query": name, "model": model, **result.to_dict()})
 
         @api.post("/index", tags=["store"])
-        def index(images: Images) -> dict[str, Any]:
+        def index(images: Images) -> JSONResponse:
             """Add photos to the store (known ones, same bytes, are skipped). Each is recorded
             under the path ``upload/NAME``."""
             uploads = decode_uploads(images, settings)
@@ -173,7 +175,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                              model=model, analyzer=state.embed_analyzer(model, ATTRIBUTES))
                 stats = {k: v for k, v in store.stats().items() if k != "store"}
             metrics.count_images("/v1/index", len(uploads), summary.faces)
-            return {**dataclasses.asdict(summary), "store": stats}
+            return JSONResponse({**dataclasses.asdict(summary), "store": stats})
 
     app.include_router(api)
     paths.update(getattr(r, "path", "") for r in [*app.routes, *api.routes])

@@ -30,6 +30,11 @@ class Metrics:
         self.images = Counter("facescan_images", "Images analysed", ("route", "worker"), registry=self.registry)
         self.faces = Counter("facescan_faces", "Faces found in analysed images", ("route", "worker"),
                              registry=self.registry)
+        self.batches = Histogram("facescan_batch_images", "Images per model batch (concurrent requests "
+                                 "are analysed together)", ("worker",), buckets=(1, 2, 4, 8, 16, 32),
+                                 registry=self.registry)
+        self.batch_requests = Counter("facescan_batch_requests", "Requests served by model batches",
+                                      ("worker",), registry=self.registry)
         gauge = Gauge("facescan_requests_in_progress", "Requests under /v1/ in progress (work included)",
                       ("worker",), registry=self.registry)
         gauge.labels(**worker).set_function(in_flight)
@@ -38,6 +43,10 @@ class Metrics:
     def count_images(self, route: str, images: int, faces: int) -> None:
         self.images.labels(route, self._worker).inc(images)
         self.faces.labels(route, self._worker).inc(faces)
+
+    def count_batch(self, requests: int, images: int) -> None:
+        self.batches.labels(self._worker).observe(images)
+        self.batch_requests.labels(self._worker).inc(requests)
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status), self._worker).inc()

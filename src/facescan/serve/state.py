@@ -1,14 +1,17 @@
 """What one server process holds: its analyzers (models loaded once, reused by every request)
-and the face store. Each analyzer is used by one thread at a time (OpenCV's detector is not
-thread-safe; onnxruntime already spreads one inference over the cores)."""
+and the face store. Each analyzer runs one batch at a time (OpenCV's detector is not
+thread-safe; onnxruntime already spreads one inference over the cores), made of the images of
+every request waiting for it."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from typing import Any
 
+from ..errors import FacescanError
 from ..identity import check_embedder
 from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, DEFAULT_BACKEND, Analyzer
 from ..types import Face, ImageResult
@@ -22,29 +25,62 @@ ANALYZE_DEFAULTS: dict[str, Any] = {"attributes": ATTRIBUTES, "backend": DEFAULT
 
 
 class SharedAnalyzer:
-    """An :class:`Analyzer` behind a lock, with the methods the pipeline's callers use."""
+    """An :class:`Analyzer` shared by concurrent requests: their images are queued and analysed
+    together, up to ``max_batch`` at a time, by whichever waiting thread runs next (one at a
+    time), so that concurrent requests get the CLI's batch efficiency."""
 
-    def __init__(self, analyzer: Analyzer) -> None:
-        self.analyzer, self.lock = analyzer, threading.Lock()
+    def __init__(self, analyzer: Analyzer, max_batch: int = 16,
+                 on_batch: Callable[[int, int], None] | None = None) -> None:
+        self.analyzer, self.max_batch, self.on_batch = analyzer, max_batch, on_batch
+        self._lock = threading.Lock()  # guards _queue
+        self._run = threading.Lock()  # held by the thread running a batch
+        self._queue: list[tuple[list[Any], Future]] = []
 
     @property
     def embedder(self) -> Any:
         return self.analyzer.embedder
 
     def analyze(self, image: Any) -> list[Face]:
-        with self.lock:
-            return self.analyzer.analyze(image)
+        (result,) = self.analyze_many([image])
+        if result.error is not None:
+            raise FacescanError(result.error)
+        return result.faces
 
     def analyze_many(self, sources: Iterable[Any], batch_size: int = 16) -> Iterator[ImageResult]:
-        with self.lock:
-            return iter(list(self.analyzer.analyze_many(sources, batch_size=batch_size)))
+        job: tuple[list[Any], Future] = (list(sources), Future())
+        with self._lock:
+            self._queue.append(job)
+        while not job[1].done():
+            with self._run:  # one batch at a time; it may well hold this request's images
+                if not job[1].done():
+                    self._run_batch()
+        return iter(job[1].result())
+
+    def _run_batch(self) -> None:
+        with self._lock:  # whole requests, oldest first, up to max_batch images (at least one request)
+            take, count = 0, 0
+            while take < len(self._queue) and (take == 0 or count + len(self._queue[take][0]) <= self.max_batch):
+                count += len(self._queue[take][0])
+                take += 1
+            jobs, self._queue = self._queue[:take], self._queue[take:]
+        try:
+            results = iter(list(self.analyzer.analyze_many([x for images, _ in jobs for x in images],
+                                                           batch_size=max(1, count))))
+        except BaseException as exc:  # noqa: BLE001 (handed to every waiting request)
+            for _, future in jobs:
+                future.set_exception(exc)
+            return
+        if self.on_batch is not None:
+            self.on_batch(len(jobs), count)
+        for images, future in jobs:
+            future.set_result([next(results) for _ in images])
 
 
 class ServerState:
     """Analyzers by their options (built on first use, the defaults at start-up) and the store."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, on_batch: Callable[[int, int], None] | None = None) -> None:
+        self.settings, self.on_batch = settings, on_batch
         self._analyzers: OrderedDict[tuple, SharedAnalyzer] = OrderedDict()
         self._build_lock = threading.Lock()
         self.store: Any = None
@@ -58,7 +94,7 @@ class ServerState:
             if key in self._analyzers:
                 self._analyzers.move_to_end(key)
                 return self._analyzers[key]
-            shared = SharedAnalyzer(Analyzer(max_pixels=self.settings.max_pixels, **options))
+            shared = SharedAnalyzer(Analyzer(max_pixels=self.settings.max_pixels, **options), on_batch=self.on_batch)
             self._analyzers[key] = shared
             while len(self._analyzers) > MAX_ANALYZERS:
                 self._analyzers.popitem(last=False)
