@@ -287,3 +287,62 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_records(server, a
         "facescan_batch_images_count", "facescan_batch_images_sum", "facescan_batch_requests_total"))
     assert (images, served) == (36, 18)
     assert batches < 18  # some batches held the images of several requests
+
+
+def test_settings_travel_through_the_environment(tmp_path):
+    from facescan.errors import ConfigError
+    from facescan.serve.settings import read_key_file
+
+    settings = Settings(db="faces.db", api_keys=("a", "b"), cors=("https://x.example",), max_upload_mb=2.5,
+                        max_pixels=1000, max_images=3, timeout=1.5, max_concurrency=2, preload=False)
+    assert Settings.from_env(settings.to_env()) == settings
+    assert Settings.from_env({"FACESCAN_API_KEYS": "k1, k2"}).api_keys == ("k1", "k2")
+    with pytest.raises(ConfigError, match="FACESCAN_SERVE_TIMEOUT='soon' is not a valid float"):
+        Settings.from_env({"FACESCAN_SERVE_TIMEOUT": "soon"})
+    with pytest.raises(ConfigError, match="max_images must be positive"):
+        Settings(max_images=0)
+    keys = tmp_path / "keys.txt"
+    keys.write_text("# comment\nfirst\n\n  second  \n")
+    assert read_key_file(str(keys)) == ("first", "second")
+    keys.write_text("# nothing\n")
+    with pytest.raises(ConfigError, match="holds no key"):
+        read_key_file(str(keys))
+
+
+def test_cli_serves_with_two_workers_and_a_key_file(tmp_path):
+    """`facescan serve --workers 2`: uvicorn's supervisor with our TCP socket, settings passed to
+    each worker by environment variables."""
+    import os
+    import signal
+
+    from serve_helpers import ROOT, free_port
+
+    keys = tmp_path / "keys.txt"
+    keys.write_text("s3cret\n")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "facescan.cli", "serve", "--port", str(port), "--workers", "2",
+                             "--api-key-file", str(keys), "--max-images", "1", "--log-level", "warning"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None and time.monotonic() < deadline, "the server did not start"
+            try:
+                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        auth = {"Authorization": "Bearer s3cret"}
+        r = httpx.post(f"{url}/v1/analyze", files=_files(EXAMPLE), headers=auth, timeout=60)
+        assert r.status_code == 200 and len(r.json()["results"][0]["faces"]) == 2
+        assert httpx.post(f"{url}/v1/analyze", files=_files(EXAMPLE), timeout=60).status_code == 401
+        r = httpx.post(f"{url}/v1/analyze", files=_files(EXAMPLE, EXAMPLE), headers=auth, timeout=60)
+        assert r.status_code == 413  # --max-images reached the workers
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        out, _ = proc.communicate(timeout=60)
+    assert "with 2 worker(s); API keys required; CORS off" in out
+    assert "s3cret" not in out
