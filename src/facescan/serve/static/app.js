@@ -86,7 +86,8 @@ async function analyse(file) {
   currentFile = file;
   showError("");
   $("target-result").textContent = "";
-  $("preview").src = URL.createObjectURL(file);
+  if ($("preview").src.startsWith("blob:")) URL.revokeObjectURL($("preview").src);
+  $("preview").src = URL.createObjectURL(file);  // shown from the browser's memory, not re-downloaded
   $("status").textContent = "analysing " + file.name + " ...";
   $("faces").hidden = true;
   $("boxes").replaceChildren();
