@@ -114,6 +114,9 @@ class OnnxAttributeModel:
         self.spec = spec
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        # idle worker threads sleep instead of spinning: they left the other threads (OpenCV, Python,
+        # a server's requests) less CPU; +8% faces/s for analyze on 2 cores (benchmarks/serve_bench.py)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         try:
             self._session = ort.InferenceSession(str(spec.verified_path()), options,

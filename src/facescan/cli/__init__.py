@@ -25,6 +25,7 @@ from . import (
     models,
     report,
     search,
+    serve,
     target,
     train,
     verify,
@@ -34,6 +35,7 @@ from .common import EXIT_INPUT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 __all__ = ["EXIT_INPUT_ERRORS", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
 COMMANDS = (analyze, evaluate, target, report, models, train, finetune, verify, index, search, cluster, forget)
+COMMANDS += (serve,)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -38,6 +38,7 @@ class SFace:
         options.log_severity_level = 3
         # lets onnxruntime fold the int8 weights into float32 once, at load (faster runs)
         options.add_session_config_entry("session.disable_quant_qdq", "1")
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # as attributes.py
         try:
             self._session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types

@@ -44,8 +44,6 @@ def _now() -> str:
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-
-
 class FaceStore(PeopleMixin):
     """A collection of faces and their embeddings. Open one with :func:`facescan.open_store`;
     use it as a context manager (or call :meth:`close`)."""
@@ -79,11 +77,7 @@ class FaceStore(PeopleMixin):
         get their new path. Unreadable photos are recorded in ``failures`` and the run goes on."""
         from ..io import iter_image_paths
 
-        model = self.resolve_model(model or getattr(getattr(analyzer, "embedder", None), "name", None))
-        if analyzer is None:
-            from ..pipeline import Analyzer
-
-            analyzer = Analyzer(embed=model)
+        model, analyzer = self._model_and_analyzer(model, analyzer)
         files = [os.path.abspath(p) for p in iter_image_paths(paths)]
         summary, seen = IndexSummary(total=len(files)), set()
         with self._guard():
@@ -92,6 +86,17 @@ class FaceStore(PeopleMixin):
                 self._index_batch(files[start:start + batch_size], model, analyzer, summary, seen)
                 if progress is not None:
                     progress(summary)
+        return summary
+
+    def index_images(self, photos: Sequence[tuple[str, bytes]], *, model: str | None = None,
+                     analyzer: Any = None) -> IndexSummary:
+        """Index photos held in memory, as (name, encoded bytes) pairs (e.g. uploads): as
+        :meth:`index`, with ``name`` recorded as the photo's path. Nothing is written but the store."""
+        model, analyzer = self._model_and_analyzer(model, analyzer)
+        summary = IndexSummary(total=len(photos))
+        with self._guard():
+            self._set_meta_once("embedding_model", model)
+            self._index_read([(name, bytes(data)) for name, data in photos], [], model, analyzer, summary, set())
         return summary
 
     def search(self, query: Any, k: int = 10, face: int | None = None, analyzer: Any = None) -> SearchResult:
@@ -175,6 +180,14 @@ class FaceStore(PeopleMixin):
 
         return check_embedder(model)
 
+    def _model_and_analyzer(self, model: str | None, analyzer: Any) -> tuple[str, Any]:
+        model = self.resolve_model(model or getattr(getattr(analyzer, "embedder", None), "name", None))
+        if analyzer is None:
+            from ..pipeline import Analyzer
+
+            analyzer = Analyzer(embed=model)
+        return model, analyzer
+
     def _index_batch(self, files: list[str], model: str, analyzer: Any, summary: IndexSummary,
                      seen: set[str]) -> None:
         read, failures = [], []
@@ -185,7 +198,12 @@ class FaceStore(PeopleMixin):
             except OSError as exc:
                 failures.append((path, f"cannot read: {exc.strerror or exc}"))
                 continue
-            read.append((path, data, hashlib.sha256(data).hexdigest()))
+            read.append((path, data))
+        self._index_read(read, failures, model, analyzer, summary, seen)
+
+    def _index_read(self, photos: list[tuple[str, bytes]], failures: list[tuple[str, str]], model: str,
+                    analyzer: Any, summary: IndexSummary, seen: set[str]) -> None:
+        read = [(path, data, hashlib.sha256(data).hexdigest()) for path, data in photos]
         known = self._lookup([sha for _, _, sha in read])
         new, moved = [], []
         for path, data, sha in read:

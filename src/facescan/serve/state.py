@@ -1,0 +1,134 @@
+"""What one server process holds: its analyzers (models loaded once, reused by every request)
+and the face store. Each analyzer runs one batch at a time (OpenCV's detector is not
+thread-safe; onnxruntime already spreads one inference over the cores), made of the images of
+every request waiting for it."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
+from typing import Any
+
+from ..errors import FacescanError
+from ..identity import check_embedder
+from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, DEFAULT_BACKEND, Analyzer
+from ..types import Face, ImageResult
+from .settings import Settings
+
+MAX_ANALYZERS = 8  # option combinations kept loaded; the least recently used is dropped
+# the options of /v1/analyze when a request gives none (the CLI's defaults)
+ANALYZE_DEFAULTS: dict[str, Any] = {"attributes": ATTRIBUTES, "backend": DEFAULT_BACKEND, "detector": "yunet",
+                                    "min_score": 0.0, "detect_scales": "auto", "max_faces": 0,
+                                    "abstain_below": 0.0, "embed": False}
+
+
+class SharedAnalyzer:
+    """An :class:`Analyzer` shared by concurrent requests: their images are queued and analysed
+    together, up to ``max_batch`` at a time, by whichever waiting thread runs next (one at a
+    time), so that concurrent requests get the CLI's batch efficiency."""
+
+    def __init__(self, analyzer: Analyzer, max_batch: int = 16,
+                 on_batch: Callable[[int, int], None] | None = None) -> None:
+        self.analyzer, self.max_batch, self.on_batch = analyzer, max_batch, on_batch
+        self._lock = threading.Lock()  # guards _queue
+        self._run = threading.Lock()  # held by the thread running a batch
+        self._queue: list[tuple[list[Any], Future]] = []
+
+    @property
+    def embedder(self) -> Any:
+        return self.analyzer.embedder
+
+    def analyze(self, image: Any) -> list[Face]:
+        (result,) = self.analyze_many([image])
+        if result.error is not None:
+            raise FacescanError(result.error)
+        return result.faces
+
+    def analyze_many(self, sources: Iterable[Any], batch_size: int = 16) -> Iterator[ImageResult]:
+        job: tuple[list[Any], Future] = (list(sources), Future())
+        with self._lock:
+            self._queue.append(job)
+        while not job[1].done():
+            with self._run:  # one batch at a time; it may well hold this request's images
+                if not job[1].done():
+                    self._run_batch()
+        return iter(job[1].result())
+
+    def _run_batch(self) -> None:
+        with self._lock:  # whole requests, oldest first, up to max_batch images (at least one request)
+            take, count = 0, 0
+            while take < len(self._queue) and (take == 0 or count + len(self._queue[take][0]) <= self.max_batch):
+                count += len(self._queue[take][0])
+                take += 1
+            jobs, self._queue = self._queue[:take], self._queue[take:]
+        try:
+            results = iter(list(self.analyzer.analyze_many([x for images, _ in jobs for x in images],
+                                                           batch_size=max(1, count))))
+        except BaseException as exc:  # noqa: BLE001 (handed to every waiting request)
+            for _, future in jobs:
+                future.set_exception(exc)
+            return
+        if self.on_batch is not None:
+            self.on_batch(len(jobs), count)
+        for images, future in jobs:
+            future.set_result([next(results) for _ in images])
+
+
+class ServerState:
+    """Analyzers by their options (built on first use, the defaults at start-up) and the store."""
+
+    def __init__(self, settings: Settings, on_batch: Callable[[int, int], None] | None = None) -> None:
+        self.settings, self.on_batch = settings, on_batch
+        self._analyzers: OrderedDict[tuple, SharedAnalyzer] = OrderedDict()
+        self._build_lock = threading.Lock()
+        self.store: Any = None
+        self.store_lock = threading.Lock()
+        self.ready = False
+
+    def analyzer(self, **options: Any) -> SharedAnalyzer:
+        """The shared analyzer for these :class:`Analyzer` keyword options (built once)."""
+        key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
+        with self._build_lock:
+            if key in self._analyzers:
+                self._analyzers.move_to_end(key)
+                return self._analyzers[key]
+            shared = SharedAnalyzer(Analyzer(max_pixels=self.settings.max_pixels, **options), on_batch=self.on_batch)
+            self._analyzers[key] = shared
+            while len(self._analyzers) > MAX_ANALYZERS:
+                self._analyzers.popitem(last=False)
+            return shared
+
+    def analyze_analyzer(self, **options: Any) -> SharedAnalyzer:
+        return self.analyzer(**{**ANALYZE_DEFAULTS, **options})
+
+    def target_analyzer(self) -> SharedAnalyzer:
+        """As ``facescan target``: every attribute (appearance included)."""
+        return self.analyzer(attributes=ALL_ATTRIBUTES)
+
+    def embed_analyzer(self, model: str | None = None, attributes: tuple[str, ...] = ()) -> SharedAnalyzer:
+        """Identity embeddings by ``model`` (None: the default), with ``attributes`` (none: embeddings only)."""
+        return self.analyzer(attributes=attributes, embed=check_embedder(model))
+
+    def start(self) -> None:
+        """Open the store and load the default models (the lifespan's start-up)."""
+        if self.settings.db:
+            from ..store import open_store
+
+            self.store = open_store(self.settings.db, create=True)
+        if self.settings.preload:
+            self.analyze_analyzer()
+            self.target_analyzer()
+            self.embed_analyzer()
+        self.ready = True
+
+    def stop(self) -> None:
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        self._analyzers.clear()
+        self.ready = False
+
+    def loaded(self) -> list[dict[str, Any]]:
+        return [dict(key) for key in self._analyzers]
