@@ -17,6 +17,7 @@ Ground truth: per frame, the face box of every person at least :data:`MIN_VISIBL
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -158,11 +159,9 @@ def write_frames(path: str | os.PathLike, frames, fps: float, codec: str | None 
 def encoder(av) -> str:
     """The video encoder to write with: libx264 (H.264) if this FFmpeg build has it, else mpeg4."""
     for name in ("libx264", "libopenh264", "mpeg4"):
-        try:
+        with contextlib.suppress(av.codec.codec.UnknownCodecError):
             av.codec.Codec(name, "w")
             return name
-        except Exception:  # noqa: BLE001 (UnknownCodecError and friends: try the next one)
-            continue
     return "mpeg4"
 
 
