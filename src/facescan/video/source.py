@@ -14,6 +14,7 @@ import glob
 import os
 import re
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,12 +125,14 @@ class VideoSource:
                 raise VideoError(f"{name}: is a directory with no video files")
             if os.path.getsize(name) == 0:
                 raise VideoError(f"{name}: empty file (0 bytes)")
+        what = f"webcam {self.name} ({name})" if is_webcam(self.name) else self.name
+        started = time.monotonic()
         try:
             container = av.open(name, timeout=(self.timeout, self.timeout) if self.live else None, **kwargs)
-        except av.error.ExitError:
-            raise VideoError(f"{self.name}: no answer within {self.timeout:g} s (timeout)") from None
         except (av.error.FFmpegError, OSError, ValueError) as exc:
-            raise VideoError(f"{self.name}: cannot open as a video ({_reason(exc)})") from None
+            if self.live and (isinstance(exc, av.error.ExitError) or time.monotonic() - started >= self.timeout):
+                raise VideoError(f"{what}: no answer within {self.timeout:g} s (timeout)") from None
+            raise VideoError(f"{what}: cannot open as a video ({_reason(exc)})") from None
         if not container.streams.video:
             audio = len(container.streams.audio)
             container.close()
@@ -154,11 +157,13 @@ class VideoSource:
         if self.width and self.height:
             self._check_size(self.width, self.height, None, None)
         self.rate = float(stream.average_rate) if stream.average_rate else None
-        expected = _expected_frames(stream, container, self.rate)
+        expected, exact = _expected_frames(stream, container, self.rate)
+        end_s = expected / self.rate if expected and self.rate else None  # no seeking past the end
         start = None
         index = -1
         next_t = 0.0  # fps mode: the time (from the start) of the next sample
-        bad = 0
+        bad = bad_total = 0
+        first_bad: tuple[int, float] | None = None
         last_t = 0.0
         seeked_to = -1.0
         packets = container.demux(stream)
@@ -177,7 +182,8 @@ class VideoSource:
                 decoded = packet.decode()
                 bad = 0
             except av.error.FFmpegError as exc:
-                bad += 1
+                bad, bad_total = bad + 1, bad_total + 1
+                first_bad = first_bad or (index + 1, last_t)
                 if bad >= MAX_BAD_PACKETS:
                     raise VideoError(f"{self.name}: decoding stopped at frame {index + 1} (t={last_t:.2f} s): "
                                      f"{_reason(exc)}", index + 1, last_t) from None
@@ -199,14 +205,24 @@ class VideoSource:
                     self._check_size(frame.width, frame.height, index, last_t)
                     yield Frame(index, last_t, frame.to_ndarray(format="rgb24"))
                 elif (self.fps is not None and not self.live and next_t - last_t > SEEK_GAP_S
-                      and next_t != seeked_to and stream.time_base is not None):
+                      and next_t != seeked_to and stream.time_base and (end_s is None or next_t < end_s)):
                     seeked_to = next_t  # once per sample: the key frame before it may be further back
-                    container.seek(int((start + next_t) / stream.time_base), stream=stream, backward=True)
+                    try:
+                        container.seek(int((start + next_t) / stream.time_base), stream=stream, backward=True)
+                    except av.error.FFmpegError:
+                        continue  # not seekable: decode on
                     packets = container.demux(stream)
                     break
-        if expected and index + 1 < 0.9 * expected and not self.live:
-            raise VideoError(f"{self.name}: truncated or corrupt: decoding stopped at frame {index + 1} "
-                             f"(t={last_t:.2f} s) of ~{expected}", index + 1, last_t)
+        problems = []
+        if expected and not self.live and index + 1 < (expected if exact else 0.9 * expected):
+            problems.append(f"{index + 1} of {'' if exact else '~'}{expected} frames decoded, the last at "
+                            f"t={last_t:.2f} s")
+        if bad_total and first_bad is not None:
+            problems.append(f"{bad_total} packet(s) could not be decoded, the first at frame {first_bad[0]} "
+                            f"(t={first_bad[1]:.2f} s)")
+        if problems:
+            where = first_bad or (index + 1, last_t)
+            raise VideoError(f"{self.name}: truncated or corrupt: " + "; ".join(problems), *where)
 
     def _check_size(self, width: int, height: int, index: int | None, time_s: float | None) -> None:
         if width * height > self.max_pixels:
@@ -214,15 +230,16 @@ class VideoSource:
                              f"the limit of {self.max_pixels:,} (raise max_pixels to allow it)", index, time_s)
 
 
-def _expected_frames(stream, container, rate: float | None) -> int | None:
-    """How many frames the container says the stream holds (None when it does not say)."""
+def _expected_frames(stream, container, rate: float | None) -> tuple[int | None, bool]:
+    """How many frames the container says the stream holds, and whether that is an exact count
+    (a frame index) or an estimate from the duration; (None, False) when it does not say."""
     if stream.frames:
-        return int(stream.frames)
+        return int(stream.frames), True
     if rate and stream.duration and stream.time_base:
-        return int(float(stream.duration * stream.time_base) * rate)
+        return round(float(stream.duration * stream.time_base) * rate), False
     if rate and container.duration:
-        return int(container.duration / 1_000_000 * rate)
-    return None
+        return round(container.duration / 1_000_000 * rate), False
+    return None, False
 
 
 def _reason(exc: BaseException) -> str:

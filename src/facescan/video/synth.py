@@ -192,3 +192,53 @@ def write_tone(path: str | os.PathLike, seconds: float = 1.0) -> None:
             frame.sample_rate, frame.pts = rate, i
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+
+
+def score_tracks(clip: SynthClip, results: Sequence, iou_min: float = 0.5) -> dict:
+    """Tracking scores of ``results`` (FrameResults of ``clip``, in order) against its ground
+    truth, computed here (not by motmetrics): a face matches a visible person when their boxes
+    overlap by ``iou_min`` IoU or more (best pairs first). IDF1 = 2 IDTP / (truth boxes +
+    predicted boxes), with IDTP the matches kept by the best one-to-one mapping of people to
+    track ids; ``switches``: a person's matched track id changing; ``fragmentations``: a
+    person's matched track being interrupted and resumed; ``matches``: (frame result index,
+    face index, pid) of every match, for per-frame checks."""
+    from scipy.optimize import linear_sum_assignment
+
+    from .track import iou
+
+    n_truth = n_pred = 0
+    pairs: dict[tuple[int, int], int] = {}
+    matches: list[tuple[int, int, int]] = []
+    last_id: dict[int, int] = {}
+    last_seen: dict[int, bool] = {}
+    switches = frags = 0
+    for k, r in enumerate(results):
+        if r.error is not None:
+            continue
+        truth = clip.truth_at(r.time_s)
+        n_truth, n_pred = n_truth + len(truth), n_pred + len(r.faces)
+        cand = sorted(((iou(box, f.bbox), pid, fi) for pid, box in truth for fi, f in enumerate(r.faces)), reverse=True)
+        got: dict[int, int] = {}
+        used: set[int] = set()
+        for score, pid, fi in cand:
+            if score >= iou_min and pid not in got and fi not in used:
+                got[pid] = fi
+                used.add(fi)
+        for pid, _ in truth:
+            if pid in got:
+                tid = r.tracks[got[pid]] if r.tracks else -1
+                pairs[(pid, tid)] = pairs.get((pid, tid), 0) + 1
+                matches.append((k, got[pid], pid))
+                switches += pid in last_id and last_id[pid] != tid
+                frags += pid in last_id and not last_seen[pid]
+                last_id[pid] = tid
+            last_seen[pid] = pid in got
+    pids = sorted({p for p, _ in pairs})
+    tids = sorted({t for _, t in pairs})
+    gain = np.array([[pairs.get((p, t), 0) for t in tids] for p in pids]) if pairs else np.zeros((0, 0))
+    rows, cols = linear_sum_assignment(-gain) if gain.size else ([], [])
+    idtp = int(sum(gain[r, c] for r, c in zip(rows, cols)))
+    idf1 = 2 * idtp / max(1, n_truth + n_pred)
+    return {"idf1": idf1, "idtp": idtp, "truth_boxes": n_truth, "pred_boxes": n_pred, "switches": switches,
+            "fragmentations": frags, "tracks": len(tids), "matches": matches,
+            "mapping": {pids[r]: tids[c] for r, c in zip(rows, cols)}}
