@@ -153,7 +153,7 @@ class Analyzer:
             yield from self._run_batch(batch)
 
     def analyze_video(self, source: Any, fps: float | None = None, every: int | None = None,
-                      batch_size: int = 8, tracker: Any = True, keep_images: bool = False,
+                      batch_size: int = 4, tracker: Any = True, keep_images: bool = False,
                       timeout: float = 10.0) -> Iterator[Any]:
         """One :class:`facescan.video.FrameResult` per sampled frame of a video file, image
         sequence pattern, webcam index or stream URL (needs ``facescan[video]``).

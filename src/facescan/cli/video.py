@@ -169,6 +169,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="streams: seconds to wait for opening and for each read (default 10)")
     p.add_argument("--sequence-fps", type=float, default=25.0, metavar="F",
                    help="frame rate of image sequences (default 25)")
-    p.add_argument("--batch-size", type=int, default=8, help="frames per inference batch (streams: 1)")
+    p.add_argument("--batch-size", type=int, default=4, help="frames per inference batch (streams: 1); more is a little faster and takes more memory")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)

@@ -94,7 +94,7 @@ def _prefetch(frames: Iterator[Frame], size: int) -> Iterator[Frame]:
 
 
 def analyze_video(analyzer: Analyzer, source: str | os.PathLike | VideoSource, fps: float | None = None,
-                  every: int | None = None, batch_size: int = 8, tracker: Tracker | bool = True,
+                  every: int | None = None, batch_size: int = 4, tracker: Tracker | bool = True,
                   keep_images: bool = False, timeout: float = 10.0) -> Iterator[FrameResult]:
     """One :class:`FrameResult` per sampled frame of ``source``, in order (see
     :meth:`facescan.Analyzer.analyze_video`). A source that cannot be opened, or stops early,

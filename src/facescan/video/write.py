@@ -93,6 +93,11 @@ def encoder_name() -> str:
     return encoder(require("av", "video"))
 
 
+# x264's default preset (medium) holds ~140 MB more at 720p than veryfast (measured with /usr/bin/time
+# on `facescan video --annotate` over a 12-s 720p clip: 644 vs 501 MB peak), for 7% smaller files
+_X264_OPTIONS = {"preset": "veryfast"}
+
+
 class AnnotatedVideo:
     """Each analysed frame with boxes, track ids and labels averaged over the track so far,
     encoded at the sampled frame rate (only analysed frames are decoded to pixels)."""
@@ -129,6 +134,8 @@ class AnnotatedVideo:
             self._stream = self._out.add_stream(self.codec, rate=Fraction(self.fps).limit_denominator(1000))
             self._stream.width, self._stream.height = image.shape[1] // 2 * 2, image.shape[0] // 2 * 2
             self._stream.pix_fmt = "yuv420p"
+            if self.codec == "libx264":
+                self._stream.options = _X264_OPTIONS
         w, h = self._stream.width, self._stream.height
         if (image.shape[0] // 2 * 2, image.shape[1] // 2 * 2) != (h, w):  # the size changed: fit the first
             import cv2
