@@ -256,7 +256,9 @@ def section(res: dict) -> str:
                   f"{4 * tr['clips']} people), 5 sampled fps, the same detections fed to each "
                   "tracker. IDF1, MOTA, switches and fragmentations by motmetrics 1.4.0 (IoU >= 0.5 to a "
                   "ground-truth face box; people under half visible are not in the ground truth); "
-                  "\"IDF1 (own)\" is facescan.video.synth.score_tracks on the same data, as a cross-check."), "",
+                  "\"IDF1 (own)\" is facescan.video.synth.score_tracks on the same data, as a cross-check. ByteTrack: "
+                  "supervision 0.29.1 (its last release with ByteTrack), lost-track buffer set to the same 2 s "
+                  "as facescan's, other settings its defaults. facescan keeps its own tracker (fewer switches)."), "",
                   "| tracker | IDF1 | IDF1 (own) | MOTA | identity switches | fragmentations |", "|---|---|---|---|---|---|"]
         for name, m in tr["trackers"].items():
             lines.append(f"| {name} | {m['idf1']:.3f} | {m['idf1_own']:.3f} | {m['mota']:.3f} | {m['switches']} | "
@@ -264,7 +266,8 @@ def section(res: dict) -> str:
         a = tr["attributes"]
         lines += ["", ("Attributes on the same clips (facescan tracker, no embeddings): per frame, each matched face's "
                   "own prediction; per track, the track's averaged prediction, counted once per person and once "
-                  "per matched frame."), "",
+                  "per matched frame. Every frame shows the same photo of a person, so averaging removes "
+                  "frame-to-frame noise (crops, partial occlusion) but not a model's systematic error on a face."), "",
                   "| level | n | gender | race (UTK 5) | age 9-group | age MAE (years) |", "|---|---|---|---|---|---|"]
         for level, title in (("frame", "per frame"), ("track", "per track (per person)"),
                              ("track_frames", "per track (per matched frame)")):

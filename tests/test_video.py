@@ -243,3 +243,20 @@ def test_ctrl_c_keeps_everything_written(long_clip, tmp_path):
     assert tracks and max(t["last_frame"] for t in tracks) <= frames[-1]["frame"]
     _, images = _decoded_frames(out / "a.mp4")
     assert len(images) >= 20
+
+
+def test_embed_option_and_folder_input(clip, tmp_path):
+    import shutil
+
+    folder = tmp_path / "videos"
+    (folder / "sub").mkdir(parents=True)
+    shutil.copy(clip.path, folder / "sub" / "a.mp4")
+    (folder / "notes.txt").write_text("not a video")
+    rc = main(["video", str(folder), "-o", str(tmp_path / "f.jsonl"), "--tracks", str(tmp_path / "t.json"),
+               "--embed", "--fps", "5", "-q"])
+    assert rc == 0
+    frames = _records(tmp_path / "f.jsonl")
+    assert len(frames) == 30 and {r["path"] for r in frames} == {str(folder / "sub" / "a.mp4")}
+    face = frames[20]["faces"][0]
+    assert len(face["embedding"]) == 128 and face["embedding_model"] == "sface"
+    assert len(json.loads((tmp_path / "t.json").read_text())) == 4
