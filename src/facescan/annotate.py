@@ -66,10 +66,13 @@ def _style(width: int, height: int) -> tuple[int, float]:
     return thick, max(0.4, 0.45 * thick)
 
 
-def label_blocks(result: ImageResult, width: int, height: int) -> list[tuple[Rect, list[str]]]:
-    """Per face: where its label goes in a ``width`` x ``height`` image, and its lines."""
+def label_blocks(result: ImageResult, width: int, height: int,
+                 tags: list[str] | None = None) -> list[tuple[Rect, list[str]]]:
+    """Per face: where its label goes in a ``width`` x ``height`` image, and its lines (each
+    starting with the face's tag: ``tags[i]``, or its number ``#i``)."""
     thick, scale = _style(width, height)
-    texts = [[f"#{i + 1}"] + describe(f.attributes).split(" | ") for i, f in enumerate(result.faces)]
+    tags = tags or [f"#{i + 1}" for i in range(len(result.faces))]
+    texts = [[tag] + describe(f.attributes).split(" | ") for tag, f in zip(tags, result.faces)]
     texts = [[f"{t[0]} {t[1]}", *t[2:]] if len(t) > 1 else t for t in texts]
     (_, line_h), base = cv2.getTextSize("Ag", _FONT, scale, thick)
     sizes = [(max(cv2.getTextSize(t, _FONT, scale, thick)[0][0] for t in lines) + 2 * _PAD,
@@ -78,8 +81,9 @@ def label_blocks(result: ImageResult, width: int, height: int) -> list[tuple[Rec
     return list(zip(layout(boxes, sizes, width, height), texts))
 
 
-def annotate(image: np.ndarray, result: ImageResult) -> np.ndarray:
-    """A copy of ``image`` (RGB) with numbered boxes, landmarks and readable attribute labels."""
+def annotate(image: np.ndarray, result: ImageResult, tags: list[str] | None = None) -> np.ndarray:
+    """A copy of ``image`` (RGB) with numbered boxes, landmarks and readable attribute labels
+    (``tags``: what each label starts with instead of the face's number, e.g. a track id)."""
     out = image.copy()
     height, width = out.shape[:2]
     thick, scale = _style(width, height)
@@ -89,7 +93,7 @@ def annotate(image: np.ndarray, result: ImageResult) -> np.ndarray:
         cv2.rectangle(out, box[:2], box[2:], _BOX, thick)
         for x, y in face.landmarks or ():
             cv2.circle(out, (int(x), int(y)), thick + 1, (255, 64, 0), -1)
-    for box, (rect, lines) in zip(boxes, label_blocks(result, width, height)):
+    for box, (rect, lines) in zip(boxes, label_blocks(result, width, height, tags)):
         x1, y1, x2, y2 = rect
         panel = out[y1:y2, x1:x2]
         panel[:] = (0.25 * panel + 0.75 * np.array(_PANEL)).astype(np.uint8)

@@ -2,6 +2,7 @@
 
     FacescanError                 base of everything facescan raises on purpose
     ├── ImageError                an input could not be read as an image (what and why)
+    │   └── VideoError            a video or stream could not be opened or decoded (and where it stopped)
     ├── ModelError                a model file is missing, corrupt (sha256) or cannot load
     ├── DependencyError           an optional extra is needed: the message names it
     ├── ConfigError               a bad option: unknown backend, attribute, crop policy, ...
@@ -19,6 +20,15 @@ class FacescanError(Exception):
 
 class ImageError(FacescanError):
     """An input could not be read as an image."""
+
+
+class VideoError(ImageError):
+    """A video file or stream could not be opened, or decoding stopped: ``frame`` and
+    ``time_s`` say where (None: before the first frame)."""
+
+    def __init__(self, message: str, frame: int | None = None, time_s: float | None = None) -> None:
+        super().__init__(message)
+        self.frame, self.time_s = frame, time_s
 
 
 class ModelError(FacescanError):

@@ -152,6 +152,22 @@ class Analyzer:
         if batch:
             yield from self._run_batch(batch)
 
+    def analyze_video(self, source: Any, fps: float | None = None, every: int | None = None,
+                      batch_size: int = 4, tracker: Any = True, keep_images: bool = False,
+                      timeout: float = 10.0) -> Iterator[Any]:
+        """One :class:`facescan.video.FrameResult` per sampled frame of a video file, image
+        sequence pattern, webcam index or stream URL (needs ``facescan[video]``).
+
+        Frames are sampled every ``1/fps`` seconds (default 5 per second) or every ``every``-th
+        frame, and their faces analysed in batches of ``batch_size`` frames. With ``tracker``
+        (True: a new :class:`facescan.video.Tracker`; or your own, to collect its tracks) each
+        face gets a track id. A video that cannot be opened, or stops early, ends with an error
+        record saying where. ``timeout`` bounds opening and reading a stream, in seconds.
+        """
+        from .video.analyze import analyze_video
+
+        return analyze_video(self, source, fps, every, batch_size, tracker, keep_images, timeout)
+
     def _run_batch(self, batch: list[tuple[str, np.ndarray | None, str | None]]) -> Iterator[ImageResult]:
         images = [img for _, img, _ in batch if img is not None]
         try:

@@ -29,13 +29,14 @@ from . import (
     target,
     train,
     verify,
+    video,
 )
 from .common import EXIT_INPUT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 
 __all__ = ["EXIT_INPUT_ERRORS", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
-COMMANDS = (analyze, evaluate, target, report, models, train, finetune, verify, index, search, cluster, forget)
-COMMANDS += (serve,)
+COMMANDS = (analyze, evaluate, target, report, models, train, finetune, verify, index, search, cluster, forget,
+            serve, video)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,155 @@
+"""Video through the Analyzer: sampled frames decoded in a background thread (a bounded
+queue), batched into the same model calls as :meth:`Analyzer.analyze_many`, linked into tracks.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..errors import FacescanError, VideoError
+from ..types import Face
+from .source import Frame, VideoSource
+from .track import Track, Tracker
+
+if TYPE_CHECKING:
+    from ..pipeline import Analyzer
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """One analysed frame: the ``analyze`` record plus ``frame`` (its number in the source),
+    ``time_s`` and each face's ``track`` id (``tracks``, in the order of ``faces``; None when
+    not tracked). An error record (``error`` set, no faces) says where decoding stopped.
+    ``image`` holds the frame's pixels only when asked for (``keep_images``)."""
+
+    path: str
+    frame: int | None
+    time_s: float | None
+    faces: list[Face] = field(default_factory=list)
+    tracks: list[int] | None = None
+    error: str | None = None
+    width: int | None = None
+    height: int | None = None
+    image: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        faces = [f.to_dict() for f in self.faces]
+        if self.tracks is not None:
+            for face, track in zip(faces, self.tracks):
+                face["track"] = track
+        return {"path": self.path, "frame": self.frame,
+                "time_s": None if self.time_s is None else round(self.time_s, 3),
+                "width": self.width, "height": self.height, "faces": faces, "error": self.error}
+
+
+_END = object()
+
+
+def _prefetch(frames: Iterator[Frame], size: int) -> Iterator[Frame]:
+    """``frames`` decoded in a background thread, at most ``size`` ahead (memory stays flat).
+    Errors of the source are raised here, in order; closing this generator stops the thread."""
+    q: queue.Queue = queue.Queue(maxsize=size)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for frame in frames:
+                if not put(frame):
+                    break
+        except BaseException as exc:  # noqa: BLE001 (handed to the consumer, raised there)
+            put(exc)
+        finally:
+            frames.close()  # type: ignore[attr-defined]
+        put(_END)
+
+    thread = threading.Thread(target=work, name="facescan-video-decode", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = q.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def analyze_video(analyzer: Analyzer, source: str | os.PathLike | VideoSource, fps: float | None = None,
+                  every: int | None = None, batch_size: int = 4, tracker: Tracker | bool = True,
+                  keep_images: bool = False, timeout: float = 10.0) -> Iterator[FrameResult]:
+    """One :class:`FrameResult` per sampled frame of ``source``, in order (see
+    :meth:`facescan.Analyzer.analyze_video`). A source that cannot be opened, or stops early,
+    ends with an error record; frames analysed before it are yielded first."""
+    src = source if isinstance(source, VideoSource) else \
+        VideoSource(source, fps, every, max_pixels=analyzer.max_pixels, timeout=timeout)
+    track = Tracker() if tracker is True else tracker or None
+    if src.live:
+        batch_size = 1  # a stream is analysed as it comes
+    batch: list[Frame] = []
+    frames = _prefetch(src.frames(), max(2, 2 * batch_size))
+    try:
+        for frame in frames:
+            batch.append(frame)
+            if len(batch) >= batch_size:
+                yield from _run(analyzer, src, batch, track, keep_images)
+                batch = []
+    except VideoError as exc:
+        yield from _run(analyzer, src, batch, track, keep_images)
+        batch = []
+        yield FrameResult(src.name, exc.frame, exc.time_s, error=str(exc), width=src.width, height=src.height)
+    finally:
+        frames.close()
+    yield from _run(analyzer, src, batch, track, keep_images)
+
+
+def _run(analyzer: Analyzer, src: VideoSource, batch: list[Frame], tracker: Tracker | None,
+         keep_images: bool) -> Iterator[FrameResult]:
+    if not batch:
+        return
+    try:
+        faces = analyzer._analyze_loaded([f.image for f in batch])
+        error = None
+    except FacescanError as exc:  # a model failure: the frames of this batch record it
+        faces, error = [[] for _ in batch], f"analysis failed: {exc}"
+    for frame, found in zip(batch, faces):
+        ids = tracker.update(frame.index, frame.time_s, found, frame.image) if tracker is not None else None
+        h, w = frame.image.shape[:2]
+        yield FrameResult(src.name, frame.index, frame.time_s, found, ids, error, w, h,
+                          frame.image if keep_images else None)
+
+
+def track_video(source: str | os.PathLike, analyzer: Analyzer | None = None, fps: float | None = None,
+                every: int | None = None, tracker: Tracker | None = None, **analyzer_options) -> list[Track]:
+    """The tracks (people) of a video, with their time spans, boxes, per-frame predictions and
+    attributes averaged over each track, ordered by id. ``analyzer`` (or a new
+    ``Analyzer(**analyzer_options)``) does the analysis; ``tracker`` (default ``Tracker()``)
+    the linking. A video that cannot be read, or stops early, raises VideoError."""
+    from ..pipeline import Analyzer as _Analyzer
+
+    analyzer = analyzer or _Analyzer(**analyzer_options)
+    tracker = tracker or Tracker()
+    done: list[Track] = []
+    for result in analyze_video(analyzer, source, fps, every, tracker=tracker):
+        if result.error is not None:
+            raise VideoError(result.error, result.frame, result.time_s)
+        done.extend(tracker.pop_ended())
+    return sorted(done + tracker.finish(), key=lambda t: t.id)
