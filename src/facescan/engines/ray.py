@@ -70,7 +70,6 @@ def connect(address: str | None = None) -> bool:
         where = f"at {address}" if address and address != "local" else "locally"
         raise EngineError(f"cannot start or join a Ray cluster {where}: {exc}. For a cluster started with "
                           "`ray start`, set RAY_AUTH_MODE=token (its token is in ~/.ray/auth_token)") from None
-    ray.data.DataContext.get_current().enable_progress_bars = False
     return True
 
 
@@ -79,25 +78,36 @@ def disconnect(started: bool) -> None:
         _ray().shutdown()
 
 
-def _pool(opts: RayOptions) -> dict[str, Any]:
-    """map_batches arguments: the actor pool and each actor's share of the cluster."""
+def _pool(opts: RayOptions, n: int) -> dict[str, Any]:
+    """map_batches arguments for ``n`` inputs: the actor pool, each actor's share of the cluster,
+    and the images per call (one part file / one store transaction each)."""
     ray = _ray()
     cpus = float(ray.cluster_resources().get("CPU", 1.0))
-    actors = opts.actors or max(1, int(cpus) - 1)
-    if actors < 1:
-        raise ConfigError(f"--actors must be at least 1, got {actors}")
+    actors = _actors(opts)
     share = opts.actor_cpus if opts.actor_cpus is not None else min(1.0, max(0.1, (cpus - 1) / actors))
     args: dict[str, Any] = {"compute": ray.data.ActorPoolStrategy(size=actors), "num_cpus": share,
-                            "batch_size": opts.batch_size * 4}
+                            "batch_size": _block_size(n, actors, opts.batch_size)}
     if opts.actor_gpus:
         args["num_gpus"] = opts.actor_gpus
     log.info("ray: %d actors, %.2f CPU and %g GPU each, on %g CPUs", actors, share, opts.actor_gpus, cpus)
     return args
 
 
-def _read(paths: Sequence[str], actors: int) -> Any:
-    blocks = max(min(len(paths), actors * PARTS_PER_ACTOR), math.ceil(len(paths) / IMAGES_PER_BLOCK))
-    return _ray().data.read_binary_files(list(paths), include_paths=True, override_num_blocks=max(1, blocks))
+def _block_size(n: int, actors: int, batch_size: int) -> int:
+    """Images per block: enough blocks that every actor gets work, none over IMAGES_PER_BLOCK."""
+    return max(batch_size, min(IMAGES_PER_BLOCK, math.ceil(n / (actors * PARTS_PER_ACTOR))))
+
+
+def _dataset(paths: Sequence[str], udf: Any, kwargs: Mapping[str, Any], opts: RayOptions) -> Any:
+    """The binary files at ``paths`` through ``udf`` (an actor class built with ``kwargs``)."""
+    ray = _ray()
+    ray.data.DataContext.get_current().enable_progress_bars = False  # facescan shows its own
+    if not log.isEnabledFor(logging.INFO):  # Ray Data's INFO lines only with facescan -v
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
+    actors = _actors(opts)
+    blocks = math.ceil(len(paths) / _block_size(len(paths), actors, opts.batch_size))
+    ds = ray.data.read_binary_files(list(paths), include_paths=True, override_num_blocks=max(1, blocks))
+    return ds.map_batches(udf, fn_constructor_kwargs=dict(kwargs), batch_format="numpy", **_pool(opts, len(paths)))
 
 
 def _stream(ds: Any, batch_format: str) -> Iterator[Any]:
@@ -111,6 +121,8 @@ def _stream(ds: Any, batch_format: str) -> Iterator[Any]:
 
 
 def _actors(opts: RayOptions) -> int:
+    if opts.actors is not None and opts.actors < 1:
+        raise ConfigError(f"--actors must be at least 1, got {opts.actors}")
     return opts.actors or max(1, int(_ray().cluster_resources().get("CPU", 1.0)) - 1)
 
 
@@ -164,9 +176,7 @@ def analyze_to_parquet(paths: Sequence[str], folder: str, options: Mapping[str, 
     started = connect(opts.address)
     try:
         given = {os.path.abspath(p) if "://" not in p else p: p for p in readable}
-        ds = _read(list(given), _actors(opts)).map_batches(
-            _Rows, fn_constructor_kwargs={"options": dict(options), "batch_size": opts.batch_size},
-            batch_format="numpy", **_pool(opts))
+        ds = _dataset(list(given), _Rows, {"options": dict(options), "batch_size": opts.batch_size}, opts)
         for table in _stream(ds, "pyarrow"):
             table = table.set_column(0, "path", pa.array([given.get(p, p) for p in table.column("path").to_pylist()],
                                                          pa.string()))
@@ -222,9 +232,7 @@ def predict_samples(opts: RayOptions) -> Callable[[Sequence[Any], Mapping[str, A
         by_path = {os.path.abspath(s.path): s for s in samples}
         started = connect(opts.address)
         try:
-            ds = _read(list(by_path), _actors(opts)).map_batches(
-                _Results, fn_constructor_kwargs={"options": dict(options), "batch_size": opts.batch_size},
-                batch_format="numpy", **_pool(opts))
+            ds = _dataset(list(by_path), _Results, {"options": dict(options), "batch_size": opts.batch_size}, opts)
             for batch in _stream(ds, "numpy"):
                 n = len(batch["path"])
                 yield [(by_path[str(p)], pickle.loads(r), float(ms), n)
@@ -262,8 +270,7 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
         if is_postgres(address):
             kwargs = {"address": address, "model": model, "analyzer_options": options,
                       "batch_size": opts.batch_size}
-            ds = _read(readable, _actors(opts)).map_batches(StoreIndexer, fn_constructor_kwargs=kwargs,
-                                                            batch_format="numpy", **_pool(opts))
+            ds = _dataset(readable, StoreIndexer, kwargs, opts)
             for batch in _stream(ds, "numpy"):
                 for key in ("new", "skipped", "moved", "failed", "faces"):
                     setattr(summary, key, getattr(summary, key) + int(sum(batch[key])))
@@ -273,9 +280,7 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
             return summary
         with store._guard():
             skip = digest_set(store.photo_hashes())
-        ds = _read(readable, _actors(opts)).map_batches(
-            _Results, fn_constructor_kwargs={"options": options, "batch_size": opts.batch_size, "skip": skip},
-            batch_format="numpy", **_pool(opts))
+        ds = _dataset(readable, _Results, {"options": options, "batch_size": opts.batch_size, "skip": skip}, opts)
         for batch in _stream(ds, "numpy"):
             found = [(str(p), int(n), str(s)) for p, n, s in zip(batch["path"], batch["size"], batch["sha256"])]
             results = {str(p): pickle.loads(r) for p, r in zip(batch["path"], batch["result"])}
