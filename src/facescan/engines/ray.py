@@ -68,7 +68,8 @@ def connect(address: str | None = None) -> bool:
             ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"at {address}" if address and address != "local" else "locally"
-        raise EngineError(f"cannot start or join a Ray cluster {where}: {exc}. For a cluster started with "
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise EngineError(f"cannot start or join a Ray cluster {where}: {first}. For a cluster started with "
                           "`ray start`, set RAY_AUTH_MODE=token (its token is in ~/.ray/auth_token)") from None
     return True
 
@@ -104,10 +105,13 @@ def _dataset(paths: Sequence[str], udf: Any, kwargs: Mapping[str, Any], opts: Ra
     ray.data.DataContext.get_current().enable_progress_bars = False  # facescan shows its own
     if not log.isEnabledFor(logging.INFO):  # Ray Data's INFO lines only with facescan -v
         logging.getLogger("ray.data").setLevel(logging.WARNING)
+        logging.getLogger("ray.data._internal.progress").setLevel(logging.ERROR)  # "progress bars disabled"
     actors = _actors(opts)
     blocks = math.ceil(len(paths) / _block_size(len(paths), actors, opts.batch_size))
     ds = ray.data.read_binary_files(list(paths), include_paths=True, override_num_blocks=max(1, blocks))
-    return ds.map_batches(udf, fn_constructor_kwargs=dict(kwargs), batch_format="numpy", **_pool(opts, len(paths)))
+    pool = _pool(opts, len(paths))
+    kwargs = {**kwargs, "threads": max(1, int(pool["num_cpus"]))}
+    return ds.map_batches(udf, fn_constructor_kwargs=kwargs, batch_format="numpy", **pool)
 
 
 def _stream(ds: Any, batch_format: str) -> Iterator[Any]:
@@ -126,14 +130,24 @@ def _actors(opts: RayOptions) -> int:
     return opts.actors or max(1, int(_ray().cluster_resources().get("CPU", 1.0)) - 1)
 
 
+def _worker_options(options: Mapping[str, Any], threads: int) -> dict[str, Any]:
+    """In an actor's own process: OpenCV (the detector) and ONNX Runtime (the attribute models)
+    use the actor's share of CPUs, not one thread per core each (which would oversubscribe a
+    machine running several actors)."""
+    import cv2
+
+    cv2.setNumThreads(threads)
+    return {"threads": threads, **dict(options)}
+
+
 class _Rows:
     """Actor: flat rows (+ sha256) as an Arrow table of the Parquet schema."""
 
-    def __init__(self, options: Mapping[str, Any], batch_size: int) -> None:
+    def __init__(self, options: Mapping[str, Any], batch_size: int, threads: int) -> None:
         from ..output import flat_schema
 
         pa = require("pyarrow", "parquet")
-        self.analyzer = BatchAnalyzer(options, batch_size)
+        self.analyzer = BatchAnalyzer(_worker_options(options, threads), batch_size)
         self.schema = flat_schema().append(pa.field(SHA_COLUMN, pa.string()))
         self.pa = pa
 
@@ -144,8 +158,16 @@ class _Rows:
 class _Results:
     """Actor: one row per input with its pickled ImageResult (None where skipped)."""
 
-    def __init__(self, options: Mapping[str, Any], batch_size: int, skip: Any = None) -> None:
-        self.analyzer = BatchAnalyzer(options, batch_size, skip)
+    def __init__(self, options: Mapping[str, Any], batch_size: int, threads: int, skip: Any = None) -> None:
+        self.analyzer = BatchAnalyzer(_worker_options(options, threads), batch_size, skip)
+
+
+class _Indexer(StoreIndexer):
+    """Actor: writes its batches into the PostgreSQL store itself."""
+
+    def __init__(self, address: str, model: str, analyzer_options: Mapping[str, Any], batch_size: int,
+                 threads: int) -> None:
+        super().__init__(address, model, _worker_options(analyzer_options, threads), batch_size)
 
     def __call__(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
         items = self.analyzer.items(batch)
@@ -270,7 +292,7 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
         if is_postgres(address):
             kwargs = {"address": address, "model": model, "analyzer_options": options,
                       "batch_size": opts.batch_size}
-            ds = _dataset(readable, StoreIndexer, kwargs, opts)
+            ds = _dataset(readable, _Indexer, kwargs, opts)
             for batch in _stream(ds, "numpy"):
                 for key in ("new", "skipped", "moved", "failed", "faces"):
                     setattr(summary, key, getattr(summary, key) + int(sum(batch[key])))
