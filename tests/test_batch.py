@@ -82,3 +82,13 @@ def test_parts_folder_refuses_a_file(tmp_path):
     (tmp_path / "x.parquet").write_bytes(b"PAR1")
     with pytest.raises(ConfigError, match="is a file"):
         PartsFolder(tmp_path / "x.parquet")
+
+
+def test_gpu_without_onnxruntime_gpu_is_a_clear_error():
+    ort = pytest.importorskip("onnxruntime")
+    if "CUDAExecutionProvider" in ort.get_available_providers():
+        pytest.skip("this onnxruntime has CUDA: the error cannot happen here")
+    from facescan import Analyzer
+
+    with pytest.raises(ConfigError, match="needs onnxruntime-gpu"):
+        Analyzer(gpu=True)

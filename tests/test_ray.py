@@ -176,6 +176,13 @@ def test_ray_errors_are_one_clear_line(ray_address, chips, tmp_path, capsys):
     assert cli.main(["analyze", str(chips), "-o", str(tmp_path / "y.parquet"), "--engine", "ray",
                      "--actors", "0"]) == cli.EXIT_USAGE
     assert "--actors must be at least 1" in capsys.readouterr().err
+    assert cli.main(["analyze", str(chips), "-o", str(tmp_path / "z.parquet"), "--engine", "ray",
+                     "--attributes", "gender,bogus"]) == cli.EXIT_USAGE  # checked before any actor starts
+    assert "unknown attribute(s) ['bogus']" in capsys.readouterr().err
+    # a GPU share on a cluster without GPUs: a clear error, not actors waiting forever
+    assert cli.main(["analyze", str(chips), "-o", str(tmp_path / "g.parquet"), "--engine", "ray",
+                     "--actor-gpus", "1"]) == cli.EXIT_USAGE
+    assert "the Ray cluster has no GPU" in capsys.readouterr().err
 
 
 def test_the_cli_without_engine_never_imports_ray(tmp_path, utk_samples):

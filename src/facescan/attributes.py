@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 from .labels import AGE5, AGE9, AGE9_START, age_group5, age_group9
 from .models import Head, ModelSpec
 from .types import Prediction
@@ -108,16 +108,23 @@ class OnnxAttributeModel:
 
     chunk = 32
 
-    def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
+    def __init__(self, spec: ModelSpec, threads: int = 0, gpu: bool = False) -> None:
         import onnxruntime as ort
 
         self.spec = spec
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
+        providers = ["CPUExecutionProvider"]
+        if gpu:
+            offered = ort.get_available_providers()
+            if "CUDAExecutionProvider" not in offered:
+                raise ConfigError(f"running {spec.name!r} on a GPU needs onnxruntime-gpu and a CUDA device "
+                                  f"(pip uninstall onnxruntime; pip install onnxruntime-gpu); this "
+                                  f"onnxruntime offers {', '.join(offered)}")
+            providers.insert(0, "CUDAExecutionProvider")
         try:
-            self._session = ort.InferenceSession(str(spec.verified_path()), options,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(spec.verified_path()), options, providers=providers)
         except ModelError:
             raise
         except Exception as exc:  # onnxruntime raises its own exception types

@@ -22,6 +22,7 @@ import logging
 import math
 import os
 import pickle
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,9 @@ def _pool(opts: RayOptions, n: int) -> dict[str, Any]:
     ray = _ray()
     cpus = float(ray.cluster_resources().get("CPU", 1.0))
     actors = _actors(opts)
+    if opts.actor_gpus and not ray.cluster_resources().get("GPU"):
+        raise EngineError(f"--actor-gpus {opts.actor_gpus:g}: the Ray cluster has no GPU (its actors would wait "
+                          "for one forever); leave --actor-gpus out, or join a cluster with GPU nodes")
     share = opts.actor_cpus if opts.actor_cpus is not None else min(1.0, max(0.1, (cpus - 1) / actors))
     args: dict[str, Any] = {"compute": ray.data.ActorPoolStrategy(size=actors), "num_cpus": share,
                             "batch_size": _block_size(n, actors, opts.batch_size)}
@@ -110,7 +114,7 @@ def _dataset(paths: Sequence[str], udf: Any, kwargs: Mapping[str, Any], opts: Ra
     blocks = math.ceil(len(paths) / _block_size(len(paths), actors, opts.batch_size))
     ds = ray.data.read_binary_files(list(paths), include_paths=True, override_num_blocks=max(1, blocks))
     pool = _pool(opts, len(paths))
-    kwargs = {**kwargs, "threads": max(1, int(pool["num_cpus"]))}
+    kwargs = {**kwargs, "threads": max(1, int(pool["num_cpus"])), "gpu": bool(opts.actor_gpus)}
     return ds.map_batches(udf, fn_constructor_kwargs=kwargs, batch_format="numpy", **pool)
 
 
@@ -120,8 +124,21 @@ def _stream(ds: Any, batch_format: str) -> Iterator[Any]:
     except FacescanError:
         raise
     except Exception as exc:  # noqa: BLE001  (Ray wraps a worker's exception in its own types)
-        text = str(exc).strip().splitlines()
-        raise EngineError(f"the Ray job failed: {text[-1] if text else type(exc).__name__}") from None
+        raise EngineError(f"the Ray job failed: {_cause(exc)}") from None
+
+
+def _cause(exc: BaseException) -> str:
+    """The worker's own exception line (``SomeError: message``) out of Ray's wrappers and tracebacks."""
+    seen: list[BaseException] = []
+    while exc is not None and exc not in seen:
+        seen.append(exc)
+        exc = getattr(exc, "cause", None) or exc.__cause__  # RayTaskError.cause: the user's exception
+    lines = [line.strip() for e in seen for line in str(e).splitlines()]
+    own = [line for line in lines if re.match(r"[\w.]+(Error|Exception): ", line)
+           and not re.match(r"(ray\.[\w.]+|\w*RayTaskError\w*|UserCodeException)", line)]
+    if own:
+        return own[-1]
+    return f"{type(seen[-1]).__name__}: {(lines or [''])[0]}"
 
 
 def _actors(opts: RayOptions) -> int:
@@ -130,24 +147,24 @@ def _actors(opts: RayOptions) -> int:
     return opts.actors or max(1, int(_ray().cluster_resources().get("CPU", 1.0)) - 1)
 
 
-def _worker_options(options: Mapping[str, Any], threads: int) -> dict[str, Any]:
+def _worker_options(options: Mapping[str, Any], threads: int, gpu: bool) -> dict[str, Any]:
     """In an actor's own process: OpenCV (the detector) and ONNX Runtime (the attribute models)
     use the actor's share of CPUs, not one thread per core each (which would oversubscribe a
-    machine running several actors)."""
+    machine running several actors); with a GPU share, the attribute models run on CUDA."""
     import cv2
 
     cv2.setNumThreads(threads)
-    return {"threads": threads, **dict(options)}
+    return {"threads": threads, "gpu": gpu, **dict(options)}
 
 
 class _Rows:
     """Actor: flat rows (+ sha256) as an Arrow table of the Parquet schema."""
 
-    def __init__(self, options: Mapping[str, Any], batch_size: int, threads: int) -> None:
+    def __init__(self, options: Mapping[str, Any], batch_size: int, threads: int, gpu: bool) -> None:
         from ..output import flat_schema
 
         pa = require("pyarrow", "parquet")
-        self.analyzer = BatchAnalyzer(_worker_options(options, threads), batch_size)
+        self.analyzer = BatchAnalyzer(_worker_options(options, threads, gpu), batch_size)
         self.schema = flat_schema().append(pa.field(SHA_COLUMN, pa.string()))
         self.pa = pa
 
@@ -158,22 +175,23 @@ class _Rows:
 class _Results:
     """Actor: one row per input with its pickled ImageResult (None where skipped)."""
 
-    def __init__(self, options: Mapping[str, Any], batch_size: int, threads: int, skip: Any = None) -> None:
-        self.analyzer = BatchAnalyzer(_worker_options(options, threads), batch_size, skip)
-
-
-class _Indexer(StoreIndexer):
-    """Actor: writes its batches into the PostgreSQL store itself."""
-
-    def __init__(self, address: str, model: str, analyzer_options: Mapping[str, Any], batch_size: int,
-                 threads: int) -> None:
-        super().__init__(address, model, _worker_options(analyzer_options, threads), batch_size)
+    def __init__(self, options: Mapping[str, Any], batch_size: int, threads: int, gpu: bool,
+                 skip: Any = None) -> None:
+        self.analyzer = BatchAnalyzer(_worker_options(options, threads, gpu), batch_size, skip)
 
     def __call__(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
         items = self.analyzer.items(batch)
         return {"path": [i.path for i in items], "sha256": [i.sha256 for i in items],
                 "size": [i.size for i in items], "latency_ms": [i.latency_ms for i in items],
                 "result": [pickle.dumps(i.result) for i in items]}
+
+
+class _Indexer(StoreIndexer):
+    """Actor: writes its batches into the PostgreSQL store itself."""
+
+    def __init__(self, address: str, model: str, analyzer_options: Mapping[str, Any], batch_size: int,
+                 threads: int, gpu: bool) -> None:
+        super().__init__(address, model, _worker_options(analyzer_options, threads, gpu), batch_size)
 
 
 def analyze_to_parquet(paths: Sequence[str], folder: str, options: Mapping[str, Any], opts: RayOptions,
@@ -185,6 +203,7 @@ def analyze_to_parquet(paths: Sequence[str], folder: str, options: Mapping[str, 
     from ..parts import PartsFolder
 
     pa = require("pyarrow", "parquet")
+    _check(options)
     out = PartsFolder(folder)
     todo, skipped = out.pending(list(paths))
     counts = {"images": 0, "skipped": skipped, "faces": 0, "errors": 0}
@@ -219,6 +238,14 @@ def _count(counts: dict[str, int], inputs: list[str], errors: int, faces: list[i
     counts["errors"] += errors
     if progress is not None:
         progress(len(inputs), sum(faces), errors)
+
+
+def _check(options: Mapping[str, Any]) -> None:
+    """The Analyzer options a user can get wrong, checked here rather than in every actor."""
+    from ..pipeline import DEFAULT_BACKEND, check_backend, parse_attributes
+
+    parse_attributes(options.get("attributes"))
+    check_backend(options.get("backend") or DEFAULT_BACKEND)
 
 
 def _split_readable(paths: Sequence[str]) -> tuple[list[str], list[ImageResult]]:
