@@ -21,10 +21,13 @@ from facescan import cli, open_store
 pq = pytest.importorskip("pyarrow.parquet")
 IMAGES = 200
 ROOT = Path(__file__).resolve().parents[1]
+# 127.0.0.1 as /proc/net/tcp and tcp6 write it (IPv4, IPv4-mapped IPv6)
+LOOPBACK = {"0100007F", "0000000000000000FFFF00000100007F"}
 
 
 @pytest.fixture(scope="session")
 def ray_address():
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # before importing ray: ports on 127.0.0.1
     try:
         import ray
     except ImportError as exc:
@@ -32,7 +35,6 @@ def ray_address():
         if os.environ.get("FACESCAN_REQUIRE_DATA") == "1":
             pytest.fail(message + "; FACESCAN_REQUIRE_DATA=1 forbids skipping")
         pytest.skip(message)
-    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # every port on 127.0.0.1
     ray.init(address="local", num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False,
              log_to_driver=False, configure_logging=False)
     yield ray.get_runtime_context().gcs_address
@@ -183,6 +185,29 @@ def test_ray_errors_are_one_clear_line(ray_address, chips, tmp_path, capsys):
     assert cli.main(["analyze", str(chips), "-o", str(tmp_path / "g.parquet"), "--engine", "ray",
                      "--actor-gpus", "1"]) == cli.EXIT_USAGE
     assert "the Ray cluster has no GPU" in capsys.readouterr().err
+
+
+def _listening(port: int) -> set[str]:
+    """Local addresses (hex, as in /proc/net/tcp) of the sockets listening on ``port``."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.rpartition(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                found.add(address)
+    return found
+
+
+def test_the_local_cluster_listens_on_loopback_only(ray_address):
+    import ray
+
+    host, port = ray_address.rsplit(":", 1)
+    node = ray.nodes()[0]
+    assert host == "127.0.0.1" and node["NodeManagerAddress"] == "127.0.0.1"
+    for p in (int(port), node["NodeManagerPort"], node["ObjectManagerPort"]):
+        addresses = _listening(p)
+        assert addresses and addresses <= LOOPBACK, f"port {p} listens on {addresses}, not on 127.0.0.1 only"
 
 
 def test_the_cli_without_engine_never_imports_ray(tmp_path, utk_samples):

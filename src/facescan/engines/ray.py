@@ -23,6 +23,7 @@ import math
 import os
 import pickle
 import re
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -56,19 +57,24 @@ def _ray() -> Any:
 def connect(address: str | None = None) -> bool:
     """Join the cluster at ``address`` (or ``$RAY_ADDRESS``), or start a local one on 127.0.0.1.
     True if this call started Ray (the caller shuts it down with :func:`disconnect`)."""
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    local = not address or address == "local"
+    if local and "ray" not in sys.modules:  # Ray reads it once, when imported: every port on 127.0.0.1
+        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+    elif local and os.environ.get("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER") != "0":
+        log.warning("ray was imported before facescan started its local cluster: it listens on every "
+                    "interface (set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before importing ray to keep it on 127.0.0.1)")
     ray = _ray()
     if ray.is_initialized():
         return False
-    address = address or os.environ.get("RAY_ADDRESS") or None
     quiet = {"logging_level": logging.WARNING, "log_to_driver": False, "configure_logging": False}
     try:
-        if address and address != "local":
-            ray.init(address=address, **quiet)
-        else:
-            os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # every port on 127.0.0.1
+        if local:
             ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False, **quiet)
+        else:
+            ray.init(address=address, **quiet)
     except (ConnectionError, RuntimeError, ValueError) as exc:
-        where = f"at {address}" if address and address != "local" else "locally"
+        where = "locally" if local else f"at {address}"
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise EngineError(f"cannot start or join a Ray cluster {where}: {first}. For a cluster started with "
                           "`ray start`, set RAY_AUTH_MODE=token (its token is in ~/.ray/auth_token)") from None
