@@ -99,6 +99,20 @@ def test_analyze_with_ray_gives_the_local_records(ray_address, chips, local_parq
     assert len(_rows(out)) == len(rows)
 
 
+def test_a_url_folder_is_listed_and_resumed(ray_address, chips, tmp_path, capsys):
+    """file:// is read through pyarrow's filesystem, the route of s3:// and gs:// (not reachable here)."""
+    folder = tmp_path / "few"
+    folder.mkdir()
+    for path in sorted(chips.glob("*.jpg"))[:6]:
+        shutil.copy(path, folder / path.name)
+    out = tmp_path / "urls.parquet"
+    args = ["analyze", f"file://{folder}", "-o", str(out), "--engine", "ray", "--actors", "1"]
+    assert cli.main(args) == cli.EXIT_OK
+    assert sorted({r["path"] for r in _rows(out)}) == sorted(f"file://{p}" for p in folder.glob("*.jpg"))
+    assert cli.main(args) == cli.EXIT_OK
+    assert "0 images, 0 faces, 0 errors; 6 already in" in capsys.readouterr().err
+
+
 def test_killed_job_resumes_without_duplicates(ray_address, chips, local_rows, tmp_path):
     out = tmp_path / "faces.parquet"
     args = ["analyze", str(chips), "-o", str(out), "--engine", "ray", "--actors", "1", "-q"]

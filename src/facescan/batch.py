@@ -16,13 +16,14 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from .errors import StoreError
+from .errors import ConfigError, StoreError, require
 from .output import FLAT_COLUMNS, flat_rows
 from .types import ImageResult
 
@@ -125,6 +126,55 @@ class BatchAnalyzer:
         if error is not None:
             error = f"{path}: empty file (0 bytes)" if not data else error.replace("<bytes>", path, 1)
         return dataclasses.replace(result, path=path, error=error)
+
+
+def expand_urls(paths: Sequence[str]) -> list[str]:
+    """Local paths as they are; a URL (``s3://bucket/photos/``, ``file:///...``) naming a folder is
+    listed, recursively, through pyarrow's filesystem into the URLs of its image files."""
+    from .io import IMAGE_EXTENSIONS
+
+    out: list[str] = []
+    for path in paths:
+        if "://" not in path:
+            out.append(path)
+            continue
+        pafs = require("pyarrow.fs", "parquet")
+        scheme = path.split("://", 1)[0]
+        try:
+            fs, root = pafs.FileSystem.from_uri(path)
+            info = fs.get_file_info(root)
+            if info.type != pafs.FileType.Directory:
+                out.append(path)
+                continue
+            found = fs.get_file_info(pafs.FileSelector(root, recursive=True))
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{path}: cannot list it ({exc})") from None
+        out += sorted(f"{scheme}://{f.path}" for f in found
+                      if f.type == pafs.FileType.File and os.path.splitext(f.path)[1].lower() in IMAGE_EXTENSIONS)
+    return out
+
+
+def split_readable(paths: Sequence[str]) -> tuple[list[str], list[ImageResult]]:
+    """(readable inputs, error results of the others): local paths an engine cannot read as binary
+    files (missing, a folder, empty) get the message :func:`facescan.io.load_image` gives; URLs
+    are left to the engine."""
+    from .errors import ImageError
+    from .io import load_image
+
+    readable, missing = [], []
+    for path in paths:
+        if "://" in path or (os.path.isfile(path) and os.path.getsize(path) > 0 and os.access(path, os.R_OK)):
+            readable.append(path)
+            continue
+        try:
+            load_image(path)
+            error = f"{path}: cannot be read"
+        except ImageError as exc:
+            error = str(exc)
+        except OSError as exc:
+            error = f"{path}: cannot read: {exc.strerror or exc}"
+        missing.append(ImageResult(path, [], error))
+    return readable, missing
 
 
 class StoreIndexer:

@@ -17,6 +17,7 @@ no CPU for the read tasks and the job would wait forever.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -28,17 +29,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..batch import SHA_COLUMN, BatchAnalyzer, StoreIndexer, digest_set
-from ..errors import ConfigError, FacescanError, require
+from ..batch import SHA_COLUMN, BatchAnalyzer, StoreIndexer, digest_set, expand_urls, split_readable
+from ..errors import ConfigError, EngineError, FacescanError, require
 from ..types import ImageResult
 
 log = logging.getLogger(__name__)
 PARTS_PER_ACTOR = 4  # blocks per actor at least, so every actor gets work
 IMAGES_PER_BLOCK = 128  # at most (a block is one Parquet part and one store write)
-
-
-class EngineError(FacescanError):
-    """The Ray engine failed: no cluster at the address, or the job itself failed."""
 
 
 @dataclass(frozen=True)
@@ -211,9 +208,9 @@ def analyze_to_parquet(paths: Sequence[str], folder: str, options: Mapping[str, 
     pa = require("pyarrow", "parquet")
     _check(options)
     out = PartsFolder(folder)
-    todo, skipped = out.pending(list(paths))
+    todo, skipped = out.pending(expand_urls(paths))
     counts = {"images": 0, "skipped": skipped, "faces": 0, "errors": 0}
-    readable, missing = _split_readable(todo)
+    readable, missing = split_readable(todo)
     if missing:  # the local pipeline's message for each, as an error row
         rows = [r for res in missing for r in flat_rows(res)]
         out.write(pa.Table.from_pylist(rows, flat_schema()), {res.path: None for res in missing})
@@ -222,8 +219,8 @@ def analyze_to_parquet(paths: Sequence[str], folder: str, options: Mapping[str, 
         return counts
     started = connect(opts.address)
     try:
-        given = {os.path.abspath(p) if "://" not in p else p: p for p in readable}
-        ds = _dataset(list(given), _Rows, {"options": dict(options), "batch_size": opts.batch_size}, opts)
+        given = _given(readable)
+        ds = _dataset(_absolute(readable), _Rows, {"options": dict(options), "batch_size": opts.batch_size}, opts)
         for table in _stream(ds, "pyarrow"):
             table = table.set_column(0, "path", pa.array([given.get(p, p) for p in table.column("path").to_pylist()],
                                                          pa.string()))
@@ -254,26 +251,18 @@ def _check(options: Mapping[str, Any]) -> None:
     check_backend(options.get("backend") or DEFAULT_BACKEND)
 
 
-def _split_readable(paths: Sequence[str]) -> tuple[list[str], list[ImageResult]]:
-    """Local paths Ray cannot read (missing, a folder, empty) become error results here, with the
-    message :func:`facescan.io.load_image` gives; URLs are left to Ray."""
-    from ..errors import ImageError
-    from ..io import load_image
+def _given(paths: Sequence[str]) -> dict[str, str]:
+    """What Ray's ``path`` column holds -> the name the user gave: absolute local paths, and URLs
+    without their scheme (Ray gives ``bucket/key`` for ``s3://bucket/key``)."""
+    return {(p.split("://", 1)[1] if "://" in p else os.path.abspath(p)): p for p in paths}
 
-    readable, missing = [], []
-    for path in paths:
-        if "://" in path or (os.path.isfile(path) and os.path.getsize(path) > 0 and os.access(path, os.R_OK)):
-            readable.append(path)
-            continue
-        try:
-            load_image(path)
-            error = f"{path}: cannot be read"
-        except ImageError as exc:
-            error = str(exc)
-        except OSError as exc:
-            error = f"{path}: cannot read: {exc.strerror or exc}"
-        missing.append(ImageResult(path, [], error))
-    return readable, missing
+
+def _renamed(result: ImageResult | None, path: str) -> ImageResult | None:
+    return None if result is None else dataclasses.replace(result, path=path)
+
+
+def _absolute(paths: Sequence[str]) -> list[str]:
+    return [p if "://" in p else os.path.abspath(p) for p in paths]
 
 
 def predict_samples(opts: RayOptions) -> Callable[[Sequence[Any], Mapping[str, Any]], Iterator[list[tuple]]]:
@@ -306,13 +295,13 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
     from ..io import iter_image_paths
     from ..store import IndexSummary, is_postgres
 
-    files = [p if "://" in p else os.path.abspath(p) for p in iter_image_paths(paths)]
+    files = [p if "://" in p else os.path.abspath(p) for p in expand_urls(list(iter_image_paths(paths)))]
     summary, seen = IndexSummary(total=len(files)), set()
     with store._guard():  # the model and the vector size, set before parallel writers start
         store._set_meta_once("embedding_model", model)
         with store._tx():
             store._check_dim({int(get_embedder(model).dim)})
-    readable, missing = _split_readable(files)
+    readable, missing = split_readable(files)
     with store._guard():
         store._index_found([], [(r.path, r.error or "") for r in missing], model, list, summary, seen)
     if progress is not None:
@@ -320,6 +309,7 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
     if not readable:
         return summary
     options = {**dict(options), "embed": model}
+    given = _given(readable)
     started = connect(opts.address)
     try:
         if is_postgres(address):
@@ -337,8 +327,9 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
             skip = digest_set(store.photo_hashes())
         ds = _dataset(readable, _Results, {"options": options, "batch_size": opts.batch_size, "skip": skip}, opts)
         for batch in _stream(ds, "numpy"):
-            found = [(str(p), int(n), str(s)) for p, n, s in zip(batch["path"], batch["size"], batch["sha256"])]
-            results = {str(p): pickle.loads(r) for p, r in zip(batch["path"], batch["result"])}
+            names = [given.get(str(p), str(p)) for p in batch["path"]]
+            found = [(p, int(n), str(s)) for p, n, s in zip(names, batch["size"], batch["sha256"])]
+            results = {p: _renamed(pickle.loads(r), p) for p, r in zip(names, batch["result"])}
 
             def analyzed(new: list[tuple[str, int, str]], results: dict = results) -> list[ImageResult]:
                 return [results[p] or ImageResult(p, [], f"{p}: was in the store when the job started and is "
