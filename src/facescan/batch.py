@@ -180,10 +180,11 @@ def split_readable(paths: Sequence[str]) -> tuple[list[str], list[ImageResult]]:
 class StoreIndexer:
     """Indexes batches straight into a PostgreSQL store (many of these may write at once): the
     store's own write path (:meth:`FaceStore._index_found`: skip known photos by sha256, record
-    moves and failures, one transaction per batch). Calling it gives one row: the batch's counts."""
+    moves and failures, one transaction per batch). Calling it gives one row: the batch's counts.
+    ``prefix`` is put before each batch path (``s3://``: engines hand out URLs without their scheme)."""
 
     def __init__(self, address: str, model: str, analyzer_options: Mapping[str, Any] | None = None,
-                 batch_size: int = 16, timeout: float = 10.0) -> None:
+                 batch_size: int = 16, timeout: float = 10.0, prefix: str = "") -> None:
         from .pipeline import Analyzer
         from .store import is_postgres, open_store
 
@@ -195,11 +196,12 @@ class StoreIndexer:
         self.analyzer = Analyzer(**{**dict(analyzer_options or {}), "embed": model})
         self.batch_size = max(1, batch_size)
         self.seen: set[str] = set()
+        self.prefix = prefix
 
     def __call__(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
         from .store import IndexSummary
 
-        paths = [str(p) for p in _column(batch, "path")]
+        paths = [self.prefix + str(p) for p in _column(batch, "path")]
         datas = {p: bytes(d) for p, d in zip(paths, _column(batch, "bytes"))}
         found = [(p, len(d), sha256(d)) for p, d in datas.items()]
 

@@ -193,8 +193,8 @@ class _Indexer(StoreIndexer):
     """Actor: writes its batches into the PostgreSQL store itself."""
 
     def __init__(self, address: str, model: str, analyzer_options: Mapping[str, Any], batch_size: int,
-                 threads: int, gpu: bool) -> None:
-        super().__init__(address, model, _worker_options(analyzer_options, threads, gpu), batch_size)
+                 threads: int, gpu: bool, prefix: str) -> None:
+        super().__init__(address, model, _worker_options(analyzer_options, threads, gpu), batch_size, prefix=prefix)
 
 
 def analyze_to_parquet(paths: Sequence[str], folder: str, options: Mapping[str, Any], opts: RayOptions,
@@ -313,7 +313,11 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
     started = connect(opts.address)
     try:
         if is_postgres(address):
-            kwargs = {"address": address, "model": model, "analyzer_options": options,
+            schemes = {p.split("://", 1)[0] + "://" if "://" in p else "" for p in readable}
+            if len(schemes) > 1:
+                raise ConfigError("a PostgreSQL store indexed by Ray actors takes local paths or URLs of one "
+                                  f"kind per run, not {', '.join(sorted(s or 'local paths' for s in schemes))}")
+            kwargs = {"prefix": schemes.pop(), "address": address, "model": model, "analyzer_options": options,
                       "batch_size": opts.batch_size}
             ds = _dataset(readable, _Indexer, kwargs, opts)
             for batch in _stream(ds, "numpy"):
