@@ -6,7 +6,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import ModelError
+from .errors import ConfigError, ModelError
 from .labels import AGE5, AGE9, AGE9_START, age_group5, age_group9
 from .models import Head, ModelSpec
 from .types import Prediction
@@ -108,7 +108,7 @@ class OnnxAttributeModel:
 
     chunk = 32
 
-    def __init__(self, spec: ModelSpec, threads: int = 0) -> None:
+    def __init__(self, spec: ModelSpec, threads: int = 0, gpu: bool = False) -> None:
         import onnxruntime as ort
 
         self.spec = spec
@@ -118,9 +118,16 @@ class OnnxAttributeModel:
         # a server's requests) less CPU; +8% faces/s for analyze on 2 cores (benchmarks/serve_bench.py)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
+        providers = ["CPUExecutionProvider"]
+        if gpu:
+            offered = ort.get_available_providers()
+            if "CUDAExecutionProvider" not in offered:
+                raise ConfigError(f"running {spec.name!r} on a GPU needs onnxruntime-gpu and a CUDA device "
+                                  f"(pip uninstall onnxruntime; pip install onnxruntime-gpu); this "
+                                  f"onnxruntime offers {', '.join(offered)}")
+            providers.insert(0, "CUDAExecutionProvider")
         try:
-            self._session = ort.InferenceSession(str(spec.verified_path()), options,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = ort.InferenceSession(str(spec.verified_path()), options, providers=providers)
         except ModelError:
             raise
         except Exception as exc:  # onnxruntime raises its own exception types

@@ -7,8 +7,10 @@
     ├── DependencyError           an optional extra is needed: the message names it
     ├── ConfigError               a bad option: unknown backend, attribute, crop policy, ...
     ├── BackendError              a remote backend (VLM API) failed: connection, HTTP error, refusal
-    └── StoreError                a face store cannot be used: not a store, locked, corrupt, no
-                                  connection, or embeddings of another model than the store's
+    ├── StoreError                a face store cannot be used: not a store, locked, corrupt, no
+    │                             connection, or embeddings of another model than the store's
+    └── EngineError               a scale-out engine (--engine ray) failed: no cluster at the
+                                  address, no GPU for --actor-gpus, or the job itself failed
 """
 
 from __future__ import annotations
@@ -64,3 +66,8 @@ class StoreError(FacescanError):
     """A face store (SQLite file or PostgreSQL database) cannot be opened or used: the path is
     not a store, the file is locked or corrupt, the server refuses the connection, or a query
     was embedded with another model than the store's. The message names the store."""
+
+
+class EngineError(FacescanError):
+    """A scale-out engine failed: it cannot start or join the cluster, the cluster lacks what was
+    asked for (a GPU), or the job failed; the message carries the worker's own error line."""

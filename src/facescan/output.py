@@ -41,6 +41,16 @@ def flat_rows(result: ImageResult) -> list[dict[str, Any]]:
     return rows
 
 
+def flat_schema():  # -> pyarrow.Schema
+    """The Parquet schema of :data:`FLAT_COLUMNS` (needs pyarrow: the ``parquet`` extra)."""
+    pa = require("pyarrow", "parquet")
+    text, num, integer = pa.string(), pa.float64(), pa.int32()  # type: ignore[attr-defined]
+    types = {"face": integer, "x1": num, "y1": num, "x2": num, "y2": num, "score": num,
+             "gender_score": num, "age_years": num, "age_score": num, "race_score": num,
+             "emotion_score": num, "appearance_score": num}
+    return pa.schema([(c, types.get(c, text)) for c in FLAT_COLUMNS])  # type: ignore[attr-defined]
+
+
 class Writer(Protocol):
     def write(self, result: ImageResult) -> None: ...
     def close(self) -> None: ...
@@ -79,11 +89,7 @@ class ParquetWriter:
     def __init__(self, path: Path, rows_per_group: int = 256) -> None:
         pa = require("pyarrow", "parquet")
         pq = require("pyarrow.parquet", "parquet")
-        text, num, integer = pa.string(), pa.float64(), pa.int32()  # type: ignore[attr-defined]
-        types = {"face": integer, "x1": num, "y1": num, "x2": num, "y2": num, "score": num,
-                 "gender_score": num, "age_years": num, "age_score": num, "race_score": num,
-                 "emotion_score": num, "appearance_score": num}
-        self._schema = pa.schema([(c, types.get(c, text)) for c in FLAT_COLUMNS])  # type: ignore[attr-defined]
+        self._schema = flat_schema()
         self._pa = pa
         self._writer = pq.ParquetWriter(str(path), self._schema)  # type: ignore[attr-defined]
         self._rows: list[dict[str, Any]] = []

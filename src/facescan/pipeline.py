@@ -88,14 +88,17 @@ class Analyzer:
     YuNet and MTCNN (``detector="mtcnn"``, :class:`facescan.detect.MTCNN`).
     ``embed`` fills each face's identity embedding: True with the default embedder, a string
     with that embedder (see :mod:`facescan.identity`); with ``embed`` set, ``attributes=()``
-    computes embeddings alone.
+    computes embeddings alone. ``threads``: ONNX Runtime threads of each attribute model (0:
+    one per core; a scale-out engine running several Analyzers on one machine sets it). ``gpu``:
+    the attribute models run on CUDA (needs onnxruntime-gpu; detection and embeddings stay on the CPU).
     """
 
     def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
                  detector: str | Detector = "yunet", min_score: float = 0.0,
                  max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False,
                  abstain_below: float = 0.0, backend_options: Mapping[str, Any] | None = None,
-                 detect_scales: str | None = None, max_faces: int = 0, embed: bool | str = False) -> None:
+                 detect_scales: str | None = None, max_faces: int = 0, embed: bool | str = False,
+                 threads: int = 0, gpu: bool = False) -> None:
         from .identity import check_embedder, get_embedder
         from .vlm import is_vlm_backend, make_backend
 
@@ -124,7 +127,7 @@ class Analyzer:
         names = dict.fromkeys(provided[a] for a in self.attributes)
         # each model and the attributes it fills
         self.models: list[AttributeBackend] = [vlm] if vlm is not None else \
-            [OnnxAttributeModel(get_spec(n)) for n in names]
+            [OnnxAttributeModel(get_spec(n), threads, gpu) for n in names]
         self._wanted = [tuple(a for a in self.attributes if provided[a] == n) for n in names]
         self.embedder = None if embed_name is None else get_embedder(embed_name)
 

@@ -15,6 +15,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_detect_options,
+    add_engine_options,
     add_vlm_options,
     describe_usage,
     vlm_options,
@@ -45,19 +46,61 @@ def _save_annotated(result, folder: Path, used: set[str]) -> None:
     Image.fromarray(annotate(load_image(result.path), result)).save(folder / name, quality=92)
 
 
+def run_ray(args: argparse.Namespace, options: dict, paths: list[str]) -> int:
+    """--engine ray: Parquet part files in the folder -o NAME.parquet, resumable."""
+    from ..engines.ray import analyze_to_parquet
+    from ..errors import ConfigError
+    from .common import ray_options
+
+    if not args.output or not args.output.lower().endswith(".parquet"):
+        raise ConfigError("--engine ray writes a Parquet data set: give -o NAME.parquet (a folder of part files)")
+    if args.annotate or args.embed:
+        raise ConfigError("--engine ray writes the Parquet rows only: run --annotate and --embed locally")
+    progress = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        progress = tqdm(total=len(paths), unit="img", file=sys.stderr, disable=None)
+    tally = {"faces": 0, "errors": 0}
+
+    def update(images: int, faces: int, errors: int) -> None:
+        tally["faces"] += faces
+        tally["errors"] += errors
+        if progress is not None:
+            progress.update(images)
+            progress.set_postfix(tally, refresh=False)
+
+    try:
+        counts = analyze_to_parquet(paths, args.output, options, ray_options(args), update)
+    except KeyboardInterrupt:
+        print(f"\nfacescan: interrupted; the finished parts are in {args.output}: run the same command "
+              "again to go on", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        if progress is not None:
+            progress.close()
+    if not args.quiet:
+        print(f"facescan: {counts['images']} images, {counts['faces']} faces, {counts['errors']} errors; "
+              f"{counts['skipped']} already in {args.output}", file=sys.stderr)
+    return EXIT_INPUT_ERRORS if counts["errors"] else EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     from ..io import iter_image_paths
     from ..output import open_writer
     from ..pipeline import Analyzer
 
-    analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector,
-                        min_score=args.min_score, abstain_below=args.abstain_below,
-                        backend_options=vlm_options(args), detect_scales=args.detect_scales,
-                        max_faces=args.max_faces, embed=args.embed)
+    options = {"attributes": args.attributes, "backend": args.backend, "detector": args.detector,
+               "min_score": args.min_score, "abstain_below": args.abstain_below,
+               "backend_options": vlm_options(args), "detect_scales": args.detect_scales,
+               "max_faces": args.max_faces, "embed": args.embed}
     paths = list(iter_image_paths(args.paths))
     if not paths:
         print("facescan: no images found in the given paths", file=sys.stderr)
         return EXIT_USAGE
+    if args.engine == "ray":
+        return run_ray(args, options, paths)
+    analyzer = Analyzer(**options)
     writer = open_writer(args.output, sys.stdout) if args.output else None
     annotate_dir = Path(args.annotate) if args.annotate else None
     if annotate_dir:
@@ -131,5 +174,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     add_vlm_options(p)
+    add_engine_options(p)
     p.set_defaults(func=run)
 

@@ -73,3 +73,29 @@ def add_vlm_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--api-concurrency", type=int, help="requests in flight at once (default 4)")
     g.add_argument("--api-cache", metavar="DIR", help="response cache (default ~/.cache/facescan/api)")
     g.add_argument("--no-api-cache", action="store_true", help="neither read nor write the cache")
+
+
+def add_engine_options(p: argparse.ArgumentParser) -> None:
+    """--engine ray and its options (facescan analyze / index / eval)."""
+    g = p.add_argument_group("scale-out (--engine ray; needs facescan[ray])")
+    g.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="local: this process (default); ray: a pool of Ray actors, each with its own models")
+    g.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (HOST:6379, ray://HOST:10001); "
+                   "default: $RAY_ADDRESS, else a new local cluster on 127.0.0.1")
+    g.add_argument("--actors", type=int, metavar="N", help="actors, each holding one loaded Analyzer "
+                   "(default: the cluster's CPUs less one)")
+    g.add_argument("--actor-cpus", type=float, metavar="C", help="CPUs reserved per actor, may be a fraction "
+                   "(default: (cluster CPUs - 1) / N, at most 1)")
+    g.add_argument("--actor-gpus", type=float, default=0.0, metavar="G",
+                   help="GPUs per actor, may be a fraction (needs onnxruntime-gpu on the workers)")
+
+
+def ray_options(args: argparse.Namespace):  # -> facescan.engines.ray.RayOptions
+    from ..engines.ray import RayOptions
+
+    if args.actors is not None and args.actors < 1:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--actors must be at least 1, got {args.actors}")
+    return RayOptions(address=args.ray_address, actors=args.actors, actor_cpus=args.actor_cpus,
+                      actor_gpus=args.actor_gpus, batch_size=getattr(args, "batch_size", 16))

@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 
 from ..errors import ConfigError
-from .common import DETECTOR_HELP, DETECTORS, EXIT_OK, add_vlm_options, describe_usage, vlm_options
+from .common import (
+    DETECTOR_HELP,
+    DETECTORS,
+    EXIT_OK,
+    add_engine_options,
+    add_vlm_options,
+    describe_usage,
+    vlm_options,
+)
 
 
 def run_verification(args: argparse.Namespace) -> int:
@@ -39,7 +47,15 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import check_backend, parse_attributes
 
     if args.dataset.partition(":")[0].lower() == "lfw":
+        if args.engine == "ray":
+            raise ConfigError("--engine ray scores attribute backends; LFW pairs (identity) run locally")
         return run_verification(args)
+    engine = None
+    if args.engine == "ray":
+        from ..engines.ray import predict_samples
+        from .common import ray_options
+
+        engine = predict_samples(ray_options(args))
     columns = dict(kv.split("=", 1) for kv in args.columns.split(",") if "=" in kv) if args.columns else None
     dataset = open_dataset(args.dataset, args.split, columns)
     samples = dataset.samples
@@ -55,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"no samples found in {args.dataset}")
     result = evaluate(dataset, backends, Path(args.out), parse_attributes(args.attributes),
                       detector=args.detector, resume=args.resume, dataset=args.dataset,
-                      backend_options=vlm_options(args))
+                      backend_options=vlm_options(args), engine=engine)
     for backend, m in result["backends"].items():
         parts = [f"{k} {m[k]['accuracy']:.1%}" for k in ("gender", "race", "age_group", "age_group5", "emotion")
                  if k in m]
@@ -90,5 +106,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the --limit subset")
     p.add_argument("--resume", action="store_true", help="keep predictions already in --out")
     add_vlm_options(p)
+    add_engine_options(p)
     p.set_defaults(func=run)
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import EXIT_INPUT_ERRORS, EXIT_INTERRUPTED, EXIT_OK, add_index_options, add_store_options
+from .common import (
+    EXIT_INPUT_ERRORS,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    add_engine_options,
+    add_index_options,
+    add_store_options,
+)
 
 SHOWN_FAILURES = 20
 
@@ -31,7 +38,8 @@ def index_paths(store, args: argparse.Namespace):  # -> IndexSummary
     from ..pipeline import Analyzer
 
     model = store.resolve_model(args.model)
-    analyzer = Analyzer(embed=model, detect_scales=args.detect_scales, max_faces=args.max_faces)
+    analyzer = None if getattr(args, "engine", "local") == "ray" else \
+        Analyzer(embed=model, detect_scales=args.detect_scales, max_faces=args.max_faces)
     progress = None
     if not args.quiet:
         from tqdm import tqdm
@@ -48,8 +56,15 @@ def index_paths(store, args: argparse.Namespace):  # -> IndexSummary
         last[0] = summary
 
     try:
-        summary = store.index(args.paths, model=model, analyzer=analyzer, batch_size=args.batch_size,
-                              progress=update)
+        if getattr(args, "engine", "local") == "ray":
+            from ..engines.ray import index_into_store
+            from .common import ray_options
+
+            options = {"detect_scales": args.detect_scales, "max_faces": args.max_faces}
+            summary = index_into_store(store, args.paths, model, options, ray_options(args), args.db, update)
+        else:
+            summary = store.index(args.paths, model=model, analyzer=analyzer, batch_size=args.batch_size,
+                                  progress=update)
     except KeyboardInterrupt:
         if last[0] is not None:
             _report(last[0], None, interrupted=True)
@@ -80,4 +95,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="+", help="image files, folders (recursively) or glob patterns")
     add_store_options(p)
     add_index_options(p)
+    add_engine_options(p)
     p.set_defaults(func=run)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,9 @@ __all__ = ["compute_metrics", "evaluate", "predict"]
 
 log = logging.getLogger(__name__)
 BATCH = 16
+# runs batches elsewhere (an engine): (samples, Analyzer options) -> batches of
+# (sample, ImageResult, latency_ms, batch size)
+Engine = Callable[[Sequence[Sample], Mapping[str, Any]], Iterator[list[tuple[Sample, Any, float, int]]]]
 
 
 def _load_done(path: Path) -> dict[tuple[str, str], dict[str, Any]]:
@@ -60,42 +63,53 @@ def _record(sample: Sample, backend: str, result: Any, latency_ms: float, batch:
     return rec
 
 
+def _local_batches(samples: Sequence[Sample], options: Mapping[str, Any],
+                   usage: dict[str, Any] | None) -> Iterator[list[tuple[Sample, Any, float, int]]]:
+    from ..pipeline import Analyzer
+
+    analyzer = Analyzer(**options)
+    for i in range(0, len(samples), BATCH):
+        chunk = samples[i:i + BATCH]
+        start = time.perf_counter()
+        results = list(analyzer.analyze_many([s.source for s in chunk], batch_size=BATCH))
+        each = (time.perf_counter() - start) * 1000 / len(chunk)
+        yield [(sample, result, each, len(chunk)) for sample, result in zip(chunk, results)]
+    if usage is not None:
+        usage.update(analyzer.usage())
+
+
 def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tuple[str, str], dict],
             attributes: Sequence[str], detector: str = "yunet",
             backend_options: Mapping[str, Any] | None = None,
-            usage: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+            usage: dict[str, Any] | None = None, engine: Engine | None = None) -> list[dict[str, Any]]:
     """Predictions of ``backend`` for every sample: those in ``done`` are reused, the others are
     made in batches of 16 and appended to ``path`` (and to ``done``) batch by batch.
 
     ``latency_ms`` of a record is its batch's wall time (loading, detection, every model)
     divided by the batch size. API backends' requests, tokens and cost go into ``usage``.
+    ``engine`` (e.g. :func:`facescan.engines.ray.predict_samples`) runs the batches elsewhere:
+    (samples, Analyzer options) -> batches of (sample, ImageResult, latency_ms, batch size).
     """
-    from ..pipeline import Analyzer
-
     todo = [s for s in samples if (backend, s.id) not in done]
     log.info("%s: %d samples, %d already done", backend, len(samples), len(samples) - len(todo))
     if todo:
-        analyzer = Analyzer(attributes, backend=backend, detector=detector, whole_image_fallback=True,
-                            backend_options=backend_options)
+        options = {"attributes": attributes, "backend": backend, "detector": detector,
+                   "whole_image_fallback": True, "backend_options": backend_options}
+        batches = _local_batches(todo, options, usage) if engine is None else engine(todo, options)
         with open(path, "a", encoding="utf-8") as fp:
-            for i in range(0, len(todo), BATCH):
-                chunk = todo[i:i + BATCH]
-                start = time.perf_counter()
-                results = list(analyzer.analyze_many([s.source for s in chunk], batch_size=BATCH))
-                each = (time.perf_counter() - start) * 1000 / len(chunk)
-                for sample, result in zip(chunk, results):
-                    rec = _record(sample, backend, result, each, len(chunk))
+            for chunk in batches:
+                for sample, result, each, size in chunk:
+                    rec = _record(sample, backend, result, each, size)
                     fp.write(json.dumps(rec) + "\n")
                     done[(backend, sample.id)] = rec
                 fp.flush()
-        if usage is not None:
-            usage.update(analyzer.usage())
     return [done[(backend, s.id)] for s in samples]
 
 
 def evaluate(data: Dataset, backends: Sequence[str], out_dir: Path,
              attributes: Sequence[str], detector: str = "yunet", resume: bool = False,
-             dataset: str = "", backend_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+             dataset: str = "", backend_options: Mapping[str, Any] | None = None,
+             engine: Engine | None = None) -> dict[str, Any]:
     """Predict with each backend, then write and return ``metrics.json``.
 
     The top-level attribute keys are the first backend's; ``backends`` holds every backend's.
@@ -109,7 +123,7 @@ def evaluate(data: Dataset, backends: Sequence[str], out_dir: Path,
     by_backend = {}
     for backend in backends:
         usage: dict[str, Any] = {}
-        records = predict(samples, backend, path, done, attributes, detector, backend_options, usage)
+        records = predict(samples, backend, path, done, attributes, detector, backend_options, usage, engine)
         by_backend[backend] = compute_metrics(records, data.label_sets)
         if usage:
             by_backend[backend]["usage"] = usage

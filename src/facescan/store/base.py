@@ -150,6 +150,11 @@ class FaceStore(PeopleMixin):
         vecs = np.stack([self._decode_vector(r[1]) for r in rows]) if rows else np.zeros((0, dim), np.float32)
         return ids, vecs
 
+    def photo_hashes(self) -> list[str]:
+        """The sha256 of every stored photo (what an engine skips before analysing)."""
+        with self._guard():
+            return [r[0] for r in self._q("SELECT sha256 FROM photos")]
+
     def stats(self) -> dict[str, Any]:
         with self._guard():
             count = {t: int(self._q(f"SELECT count(*) FROM {t}").fetchone()[0])
@@ -203,10 +208,24 @@ class FaceStore(PeopleMixin):
 
     def _index_read(self, photos: list[tuple[str, bytes]], failures: list[tuple[str, str]], model: str,
                     analyzer: Any, summary: IndexSummary, seen: set[str]) -> None:
-        read = [(path, data, hashlib.sha256(data).hexdigest()) for path, data in photos]
-        known = self._lookup([sha for _, _, sha in read])
+        """One batch of photos read into memory, (path, bytes) each, analysed here."""
+        data = dict(photos)
+        found = [(path, len(b), hashlib.sha256(b).hexdigest()) for path, b in photos]
+
+        def analyze(new: list[tuple[str, int, str]]) -> Iterable[Any]:
+            return analyzer.analyze_many([data[path] for path, _, _ in new], batch_size=len(new))
+
+        self._index_found(found, failures, model, analyze, summary, seen)
+
+    def _index_found(self, found: list[tuple[str, int, str]], failures: list[tuple[str, str]], model: str,
+                     analyze: Callable[[list[tuple[str, int, str]]], Iterable[Any]], summary: IndexSummary,
+                     seen: set[str]) -> None:
+        """One batch of read photos, (path, size, sha256) each: known ones skipped or moved, the new
+        ones given to ``analyze`` (-> one ImageResult each, in order) and written in one transaction.
+        Engines that analyse elsewhere (:mod:`facescan.engines.ray`) hand in their results here."""
+        known = self._lookup([sha for _, _, sha in found])
         new, moved = [], []
-        for path, data, sha in read:
+        for path, size, sha in found:
             if sha in seen:  # the same bytes twice in this run
                 summary.skipped += 1
             elif sha in known:
@@ -216,12 +235,11 @@ class FaceStore(PeopleMixin):
                 else:
                     summary.skipped += 1
             else:
-                new.append((path, data, sha))
+                new.append((path, size, sha))
             seen.add(sha)
         records = []
         if new:
-            results = analyzer.analyze_many([data for _, data, _ in new], batch_size=len(new))
-            for (path, data, sha), res in zip(new, results):
+            for (path, size, sha), res in zip(new, analyze(new)):
                 if res.error is not None:
                     failures.append((path, res.error.replace("<bytes>", path, 1)))
                     continue
@@ -230,7 +248,7 @@ class FaceStore(PeopleMixin):
                 if wrong:
                     raise StoreError(f"the analyzer gave {', '.join(map(str, wrong))} embeddings, "
                                      f"the store holds {model}")
-                records.append(NewPhoto(sha, path, len(data), res.width, res.height, faces))
+                records.append(NewPhoto(sha, path, size, res.width, res.height, faces))
         stored = self._write(records, model, moved, failures)
         summary.new += len(stored)
         summary.skipped += len(records) - len(stored)  # stored meanwhile by another process
