@@ -94,7 +94,7 @@ class PartsFolder:
             changed += 1
         return changed
 
-    def pending(self, paths: list[str], local: bool = True) -> tuple[list[str], int]:
+    def pending(self, paths: list[str]) -> tuple[list[str], int]:
         """The inputs still to do (in order) and how many are skipped. An input already written is
         skipped when its bytes are unchanged (sha256; a URL by path alone), else it is dropped
         from its part and redone."""
@@ -103,7 +103,7 @@ class PartsFolder:
         for path in paths:
             if path not in done:
                 todo.append(path)
-            elif local and "://" not in path and file_sha256(path) != done[path]:
+            elif "://" not in path and file_sha256(path) != done[path]:
                 todo.append(path)
                 changed.append(path)
         self.forget(changed)
