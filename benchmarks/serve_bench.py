@@ -2,7 +2,7 @@
 fixed number of concurrent clients, with 1 and 2 uvicorn workers; faces/s through HTTP as a
 share of the CLI's batch figure on the same images; and a saturation run (errors, RSS).
 
-    python benchmarks/serve_bench.py throughput             # ~3 min
+    python benchmarks/serve_bench.py throughput             # ~3.5 min
     python benchmarks/serve_bench.py saturation --seconds 300
     python benchmarks/serve_bench.py publish --write BENCHMARKS.md
 
@@ -164,7 +164,7 @@ def throughput(args: argparse.Namespace) -> None:
         proc, url = start_server(workers, max_concurrency=64)
         try:
             asyncio.run(load(url, images, 4, 5))  # warm up every worker
-            for clients in (1, 4, 16):
+            for clients in (1, 4, 16, 32):
                 cpu = resource.getrusage(resource.RUSAGE_SELF)
                 run = asyncio.run(load(url, images, clients, args.seconds))
                 after = resource.getrusage(resource.RUSAGE_SELF)

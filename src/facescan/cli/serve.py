@@ -99,8 +99,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "and a web page at /. Uploads are processed in memory and never written or logged.")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    p.add_argument("--workers", type=int, default=1, help="processes, each with its own models (default 1; "
-                   "about one per core)")
+    p.add_argument("--workers", type=int, default=1, help="processes, each with its own models (default 1: "
+                   "one already uses every core through onnxruntime; on 2 cores a second added no speed)")
     p.add_argument("--db", metavar="DB", help="a face store for /v1/index and /v1/search: a SQLite file or "
                    "postgresql://...")
     p.add_argument("--api-key-file", metavar="FILE", help="bearer tokens, one per line, required on /v1/ "

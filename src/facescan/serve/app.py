@@ -86,16 +86,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
+    # cheap and non-blocking: answered on the event loop, never queued behind the thread pool
     @app.get("/healthz", tags=["service"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["service"], responses={503: {"description": "models not loaded yet"}})
-    def readyz() -> JSONResponse:
+    async def readyz() -> JSONResponse:
         return JSONResponse({"ready": state.ready}, status_code=200 if state.ready else 503)
 
     @app.get("/metrics", tags=["service"], response_class=Response)
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         return Response(metrics.render(), media_type=CONTENT_TYPE)
 
     @api.get("/models", tags=["models"])
