@@ -199,6 +199,11 @@ def test_store_endpoints(tmp_path, lfw_dir):
         assert len(matches) == 3 and r.json()["query"] == query.name and r.json()["model"] == "sface"
         assert {m["path"] for m in matches[:2]} == {f"upload/{p.name}" for p in known[1]}  # the same person
         assert "/v1/index" in httpx.get(f"{url}/openapi.json").json()["paths"]
+    from facescan import open_store
+
+    with open_store(tmp_path / "faces.db") as store:  # an upload is forgotten by the path it was stored under
+        assert store.forget(path=f"upload/{known[0][0].name}").photos == 1
+        assert store.stats()["photos"] == 5
 
 
 def test_uploads_stay_in_memory():

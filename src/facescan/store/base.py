@@ -86,9 +86,13 @@ class FaceStore(IndexMixin, PeopleMixin):
             photos = gone = 0
             with self._tx():
                 if path is not None:
-                    target = os.path.abspath(path)
-                    prefix = target.rstrip(os.sep) + os.sep
-                    where, args = "path = ? OR substr(path, 1, ?) = ?", (target, len(prefix), prefix)
+                    # files are stored by absolute path; uploads (upload/NAME) and URLs as given
+                    where, args = [], []
+                    for target in dict.fromkeys([os.path.abspath(path), os.fspath(path).rstrip("/")]):
+                        prefix = target.rstrip("/") + "/"
+                        where.append("path = ? OR substr(path, 1, ?) = ?")
+                        args += [target, len(prefix), prefix]
+                    where = " OR ".join(where)
                     ids = [int(r[0]) for r in self._q(f"SELECT id FROM faces WHERE photo_id IN "
                                                       f"(SELECT id FROM photos WHERE {where})", args)]
                     photos = self._q(f"DELETE FROM photos WHERE {where}", args).rowcount
