@@ -130,7 +130,7 @@ def relink(results: list, embeddings: bool) -> tuple[list[list[int]], list]:
     ids = []
     for r in results:
         faces = r.faces if embeddings else [dataclasses.replace(f, embedding=None) for f in r.faces]
-        ids.append(tracker.update(r.frame, r.time_s, faces))
+        ids.append(tracker.update(r.frame, r.time_s, faces, size=(r.height, r.width)))
     return ids, tracker.finish()
 
 
