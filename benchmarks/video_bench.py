@@ -6,6 +6,8 @@ accuracy per track vs per frame, and peak RSS over a 10-minute 720p video.
 
 Each part saves its numbers in benchmarks/video_results.json; the BENCHMARKS.md section is made
 from that file (so the parts can run as separate, short jobs). Run each part under the lock.
+The tracking part also needs `pip install supervision==0.29.1 motmetrics==1.4.0` (the comparison only:
+neither is a facescan dependency; 0.29.1 is supervision's last release with ByteTrack).
 People come from UTKFace's `test` split (adults 18-70), so the attribute models never trained on them.
 """
 
@@ -130,7 +132,7 @@ def relink(results: list, embeddings: bool) -> tuple[list[list[int]], list]:
     ids = []
     for r in results:
         faces = r.faces if embeddings else [dataclasses.replace(f, embedding=None) for f in r.faces]
-        ids.append(tracker.update(r.frame, r.time_s, faces))
+        ids.append(tracker.update(r.frame, r.time_s, faces, size=(r.height, r.width)))
     return ids, tracker.finish()
 
 

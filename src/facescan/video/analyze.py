@@ -4,6 +4,8 @@ queue), batched into the same model calls as :meth:`Analyzer.analyze_many`, link
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import queue
 import threading
@@ -20,6 +22,8 @@ from .track import Track, Tracker
 
 if TYPE_CHECKING:
     from ..pipeline import Analyzer
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,21 @@ class FrameResult:
 _END = object()
 
 
-def _prefetch(frames: Iterator[Frame], size: int) -> Iterator[Frame]:
+def _prefetch(frames: Iterator[Frame], size: int, name: str, live: bool = False) -> Iterator[Frame]:
     """``frames`` decoded in a background thread, at most ``size`` ahead (memory stays flat).
-    Errors of the source are raised here, in order; closing this generator stops the thread."""
+    Errors of the source are raised here, in order; closing this generator stops the thread.
+    ``live``: when the analysis falls behind a stream, the oldest waiting frame is dropped
+    (the analysis keeps up with the present; the count is logged)."""
     q: queue.Queue = queue.Queue(maxsize=size)
     stop = threading.Event()
+    dropped = 0
 
-    def put(item) -> bool:
+    def put(item, drop: bool = False) -> bool:
+        nonlocal dropped
+        if drop and q.full():
+            with contextlib.suppress(queue.Empty):
+                q.get_nowait()
+                dropped += 1
         while not stop.is_set():
             try:
                 q.put(item, timeout=0.1)
@@ -70,7 +82,7 @@ def _prefetch(frames: Iterator[Frame], size: int) -> Iterator[Frame]:
     def work() -> None:
         try:
             for frame in frames:
-                if not put(frame):
+                if not put(frame, live):
                     break
         except BaseException as exc:  # noqa: BLE001 (handed to the consumer, raised there)
             put(exc)
@@ -91,6 +103,8 @@ def _prefetch(frames: Iterator[Frame], size: int) -> Iterator[Frame]:
     finally:
         stop.set()
         thread.join(timeout=5)
+        if dropped:
+            log.warning("%s: %d frame(s) dropped to keep up with the stream", name, dropped)
 
 
 def analyze_video(analyzer: Analyzer, source: str | os.PathLike | VideoSource, fps: float | None = None,
@@ -105,7 +119,7 @@ def analyze_video(analyzer: Analyzer, source: str | os.PathLike | VideoSource, f
     if src.live:
         batch_size = 1  # a stream is analysed as it comes
     batch: list[Frame] = []
-    frames = _prefetch(src.frames(), max(2, 2 * batch_size))
+    frames = _prefetch(src.frames(), max(2, 2 * batch_size), src.name, src.live)
     try:
         for frame in frames:
             batch.append(frame)
@@ -142,7 +156,8 @@ def track_video(source: str | os.PathLike, analyzer: Analyzer | None = None, fps
     """The tracks (people) of a video, with their time spans, boxes, per-frame predictions and
     attributes averaged over each track, ordered by id. ``analyzer`` (or a new
     ``Analyzer(**analyzer_options)``) does the analysis; ``tracker`` (default ``Tracker()``)
-    the linking. A video that cannot be read, or stops early, raises VideoError."""
+    the linking. A video that cannot be read, or stops early, raises VideoError; its ``tracks``
+    attribute holds the tracks of the frames decoded before (nothing made is lost)."""
     from ..pipeline import Analyzer as _Analyzer
 
     analyzer = analyzer or _Analyzer(**analyzer_options)
@@ -150,6 +165,8 @@ def track_video(source: str | os.PathLike, analyzer: Analyzer | None = None, fps
     done: list[Track] = []
     for result in analyze_video(analyzer, source, fps, every, tracker=tracker):
         if result.error is not None:
-            raise VideoError(result.error, result.frame, result.time_s)
+            exc = VideoError(result.error, result.frame, result.time_s)
+            exc.tracks = sorted(done + tracker.finish(), key=lambda t: t.id)  # type: ignore[attr-defined]
+            raise exc
         done.extend(tracker.pop_ended())
     return sorted(done + tracker.finish(), key=lambda t: t.id)

@@ -76,7 +76,8 @@ class Track:
         x1, y1, x2, y2 = self._box
         return (x1 + dx, y1 + dy, x2 + dx, y2 + dy)
 
-    def add(self, frame: int, time_s: float, face: Face, image: np.ndarray | None, keep: tuple[bool, bool]) -> None:
+    def add(self, frame: int, time_s: float, face: Face, image: np.ndarray | None, keep: tuple[bool, bool],
+            cut: bool = False) -> None:
         if self.frames:
             dt = time_s - self.last_time_s
             if dt > 0:
@@ -91,7 +92,7 @@ class Track:
             self.boxes.append((frame, time_s, face.bbox))
         if keep[1] and self.predictions is not None:
             self.predictions.append((frame, face.attributes))
-        if face.embedding is not None:
+        if face.embedding is not None and not cut:
             e = np.asarray(face.embedding, np.float32)
             self._emb = e.copy() if self._emb is None else self._emb + e
         quality = face.score * math.sqrt(_area(face.bbox))
@@ -114,6 +115,13 @@ class Track:
 
 def _centre(b: Box) -> tuple[float, float]:
     return (b[0] + b[2]) / 2, (b[1] + b[3]) / 2
+
+
+def _at_edge(box: Box, size: tuple[int, int] | None, margin: float = 2.0) -> bool:
+    if size is None:
+        return False
+    h, w = size
+    return box[0] <= margin or box[1] <= margin or box[2] >= w - margin or box[3] >= h - margin
 
 
 def _crop(image: np.ndarray, box: Box, margin: float = 0.25) -> np.ndarray:
@@ -144,7 +152,7 @@ class Tracker:
         self._ended: list[Track] = []
         self._next_id = 1
 
-    def _score(self, track: Track, face: Face, time_s: float) -> float | None:
+    def _score(self, track: Track, face: Face, time_s: float, cut: bool) -> float | None:
         """How well ``face`` continues ``track`` (higher is better), None if it cannot."""
         pred = track.predict(time_s)
         ratio = _area(face.bbox) / _area(pred)
@@ -156,15 +164,20 @@ class Tracker:
         near = overlap >= self.iou_min or dist <= self.max_dist
         score = overlap + max(0.0, 1.0 - dist)
         emb = track.embedding()
-        if emb is not None and face.embedding is not None:
+        if emb is not None and face.embedding is not None and not cut:
             sim = float(np.dot(emb, face.embedding))
             if sim < self.embed_min:
                 return None
             return score + 2 * sim if near or sim >= self.reid_sim else None
         return score if near else None
 
-    def update(self, frame: int, time_s: float, faces: Sequence[Face], image: np.ndarray | None = None) -> list[int]:
-        """Link the faces of one frame; returns each face's track id (in the order of ``faces``)."""
+    def update(self, frame: int, time_s: float, faces: Sequence[Face], image: np.ndarray | None = None,
+               size: tuple[int, int] | None = None) -> list[int]:
+        """Link the faces of one frame; returns each face's track id (in the order of ``faces``).
+        The frame's ``size`` (height, width; or its ``image``) tells faces cut by the frame's
+        edge, whose embeddings are not used (a half face's embedding is unreliable)."""
+        size = image.shape[:2] if image is not None else size
+        cut = [_at_edge(f.bbox, size) for f in faces]
         still = []
         for t in self.active:
             (still if time_s - t.last_time_s <= self.max_lost_s else self._ended).append(t)
@@ -172,7 +185,7 @@ class Tracker:
         pairs = []
         for ti, track in enumerate(self.active):
             for fi, face in enumerate(faces):
-                score = self._score(track, face, time_s)
+                score = self._score(track, face, time_s, cut[fi])
                 if score is not None:
                     pairs.append((score, ti, fi))
         pairs.sort(key=lambda p: -p[0])
@@ -183,12 +196,12 @@ class Tracker:
                 continue
             used_t.add(ti)
             ids[fi] = self.active[ti].id
-            self.active[ti].add(frame, time_s, faces[fi], image if self.thumbnails else None, self._keep)
+            self.active[ti].add(frame, time_s, faces[fi], image if self.thumbnails else None, self._keep, cut[fi])
         for fi, face in enumerate(faces):
             if ids[fi] is None:
                 track = Track(self._next_id, frame, time_s)
                 self._next_id += 1
-                track.add(frame, time_s, face, image if self.thumbnails else None, self._keep)
+                track.add(frame, time_s, face, image if self.thumbnails else None, self._keep, cut[fi])
                 self.active.append(track)
                 ids[fi] = track.id
         return [i for i in ids if i is not None]
