@@ -307,7 +307,8 @@ def main() -> None:
             res["rss"] = part_rss(args.minutes, Path(tmp))
         if args.part != "none":
             res.setdefault("provenance", {})[args.part] = provenance(
-                f"python benchmarks/video_bench.py --part {args.part}", time.perf_counter() - start)
+                f"python benchmarks/video_bench.py --part {args.part}"
+                + (f" --clips {args.clips}" if args.part == "tracking" else ""), time.perf_counter() - start)
     RESULTS.write_text(json.dumps(res, indent=1) + "\n")
     body = section(res)
     body += "\n\n" + "\n".join(f"- {part}: {text}" for part, text in sorted(res.get("provenance", {}).items()))
