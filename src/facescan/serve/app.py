@@ -172,7 +172,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with state.store_lock:
                 store = state.store
                 model = store.resolve_model(None)
-                summary = store.index_images([(f"upload/{Path(n).name}", data) for n, data, _ in uploads],
+                summary = store.index_images([(f"upload/{Path(n).name}", data, rgb) for n, data, rgb in uploads],
                                              model=model, analyzer=state.embed_analyzer(model, ATTRIBUTES))
                 stats = {k: v for k, v in store.stats().items() if k != "store"}
             metrics.count_images("/v1/index", len(uploads), summary.faces)

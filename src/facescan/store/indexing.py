@@ -41,15 +41,18 @@ class IndexMixin:
                     progress(summary)
         return summary
 
-    def index_images(self, photos: Sequence[tuple[str, bytes]], *, model: str | None = None,
-                     analyzer: Any = None) -> IndexSummary:
-        """Index photos held in memory, as (name, encoded bytes) pairs (e.g. uploads): as
-        :meth:`index`, with ``name`` recorded as the photo's path. Nothing is written but the store."""
+    def index_images(self, photos: Sequence[tuple[str, bytes] | tuple[str, bytes, Any]], *,
+                     model: str | None = None, analyzer: Any = None) -> IndexSummary:
+        """Index photos held in memory, as (name, encoded bytes) pairs (e.g. uploads), or (name,
+        bytes, decoded RGB array) when the caller has decoded them already (the array is analysed,
+        the bytes hashed): as :meth:`index`, with ``name`` recorded as the photo's path. Nothing
+        is written but the store."""
         model, analyzer = self._model_and_analyzer(model, analyzer)
         summary = IndexSummary(total=len(photos))
         with self._guard():
             self._set_meta_once("embedding_model", model)
-            self._index_read([(name, bytes(data)) for name, data in photos], [], model, analyzer, summary, set())
+            read = [(p[0], bytes(p[1]), p[2] if len(p) > 2 else bytes(p[1])) for p in photos]
+            self._index_read(read, [], model, analyzer, summary, set())
         return summary
 
     def _model_and_analyzer(self, model: str | None, analyzer: Any) -> tuple[str, Any]:
@@ -70,17 +73,18 @@ class IndexMixin:
             except OSError as exc:
                 failures.append((path, f"cannot read: {exc.strerror or exc}"))
                 continue
-            read.append((path, data))
+            read.append((path, data, data))
         self._index_read(read, failures, model, analyzer, summary, seen)
 
-    def _index_read(self, photos: list[tuple[str, bytes]], failures: list[tuple[str, str]], model: str,
+    def _index_read(self, photos: list[tuple[str, bytes, Any]], failures: list[tuple[str, str]], model: str,
                     analyzer: Any, summary: IndexSummary, seen: set[str]) -> None:
-        """One batch of photos read into memory, (path, bytes) each, analysed here."""
-        data = dict(photos)
-        found = [(path, len(b), hashlib.sha256(b).hexdigest()) for path, b in photos]
+        """One batch of photos read into memory, analysed here: (path, bytes, what the analyzer
+        reads: the same bytes, or the image already decoded) each."""
+        source = {path: src for path, _, src in photos}
+        found = [(path, len(b), hashlib.sha256(b).hexdigest()) for path, b, _ in photos]
 
         def analyze(new: list[tuple[str, int, str]]) -> Iterable[Any]:
-            return analyzer.analyze_many([data[path] for path, _, _ in new], batch_size=len(new))
+            return analyzer.analyze_many([source[path] for path, _, _ in new], batch_size=len(new))
 
         self._index_found(found, failures, model, analyze, summary, seen)
 
