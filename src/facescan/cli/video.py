@@ -108,12 +108,12 @@ def run(args: argparse.Namespace) -> int:
     from ..video.source import check_sampling
 
     check_sampling(args.fps, args.every)
-    analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector, min_score=args.min_score,
-                        detect_scales=args.detect_scales, max_faces=args.max_faces, embed=args.embed)
     sources = list(iter_video_inputs(args.inputs))
     if not sources:
         print("facescan: no videos found in the given paths", file=sys.stderr)
         return EXIT_USAGE
+    analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector, min_score=args.min_score,
+                        detect_scales=args.detect_scales, max_faces=args.max_faces, embed=args.embed)
     out = _Run(args)
     progress = None
     if not args.quiet:
