@@ -45,12 +45,15 @@ def test_age_bins_decode_to_years_and_consistent_groups():
     logits = np.full((3, 101), -50.0)
     logits[0, 25] = 0.0  # all mass on 25 years
     logits[1, [65, 75]] = 0.0  # half on 65, half on 75
-    logits[2, [38, 41, 42]] = np.log([0.4, 0.3, 0.3])  # median 41, most probable group 40-49
+    logits[2, [12, 35, 36]] = np.log([0.45, 0.3, 0.25])  # most probable group 10-19, median 35
     a, b, c = decode_head(head, logits)
     assert a.years == pytest.approx(25, abs=1e-6) and a.label == "20-29" and a.group5 == "20-39"
     assert 65 <= b.years <= 75 and b.group5 == "60+"
     assert b.probs["60-69"] == pytest.approx(0.5) and b.probs["70+"] == pytest.approx(0.5)
-    assert c.years == pytest.approx(40.5 + 0.1 / 0.3, abs=1e-6) and c.label == "40-49"
+    assert c.years == pytest.approx(34.5 + 0.05 / 0.3, abs=1e-6)
+    # the labels are the years' groups, never a group that contradicts them
+    assert (c.label, c.group5, c.score) == ("30-39", "20-39", pytest.approx(0.55))
+    assert c.probs["10-19"] == pytest.approx(0.45)
 
 
 def test_softmax_head_and_temperature():

@@ -7,7 +7,7 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ConfigError, ModelError
-from .labels import AGE5, AGE9, AGE9_START, age_group5, age_group9
+from .labels import AGE9, AGE9_START, age_group5, age_group9
 from .models import Head, ModelSpec
 from .types import Prediction
 
@@ -23,23 +23,22 @@ def _age_predictions(probs: np.ndarray) -> list[Prediction]:
     """One-year bins -> years and the 9/5-group distributions.
 
     ``years`` is the median of the distribution (bins centred on whole years, interpolated
-    within the bin): it had a lower error than the mean on validation data. The labels are
-    the most probable groups, which scored better than the groups of the point estimate; near a
-    group boundary the two can disagree (e.g. 30.4 years, label "20-29").
+    within the bin): it had a lower error than the mean on validation data. The labels are the
+    groups of those years, so label and years never contradict each other (the most probable
+    group disagreed with the years on 8-9% of faces, for no better accuracy: 60.6% against 60.3%
+    on UTKFace `test`, 51.2% against 51.8% on All-Age-Faces `val`); the score is the group's
+    probability mass.
     """
     cdf = np.cumsum(probs, axis=1)
     g9 = np.array([age_group9(y) for y in range(probs.shape[1])])
-    g5 = np.array([age_group5(y) for y in range(probs.shape[1])])
     out = []
     for p, c in zip(probs, cdf):
         b = int(np.searchsorted(c, 0.5))
         below = c[b - 1] if b > 0 else 0.0
-        years = max(0.0, b - 0.5 + (0.5 - below) / max(p[b], 1e-12))
+        years = float(max(0.0, b - 0.5 + (0.5 - below) / max(p[b], 1e-12)))
         dist = {label: float(p[g9 == label].sum()) for label in AGE9}
-        dist5 = {label: float(p[g5 == label].sum()) for label in AGE5}
-        top = max(dist, key=dist.__getitem__)
-        out.append(Prediction(top, dist[top], dist, years=float(years),
-                              group5=max(dist5, key=dist5.__getitem__)))
+        label = age_group9(years)
+        out.append(Prediction(label, dist[label], dist, years=years, group5=age_group5(years)))
     return out
 
 
