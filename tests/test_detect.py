@@ -136,3 +136,14 @@ def test_mtcnn_through_the_analyzer(group_photo):
         cx, cy = (face.bbox[0] + face.bbox[2]) / 2, (face.bbox[1] + face.bbox[3]) / 2
         assert any(x1 <= cx <= x2 and y1 <= cy <= y2 for x1, y1, x2, y2 in places)
         assert set(face.attributes) == {"gender", "age"}
+
+
+def test_one_yunet_serves_several_threads(chips):
+    from concurrent.futures import ThreadPoolExecutor
+
+    det = YuNet()
+    images = [img for img, _ in chips] * 4
+    alone = [det.detect(img) for img in images]
+    with ThreadPoolExecutor(4) as pool:  # the Analyzer detects a batch's images like this
+        together = list(pool.map(det.detect, images))
+    assert together == alone and all(len(found) == 1 for found in alone)

