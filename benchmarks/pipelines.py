@@ -14,10 +14,13 @@ from typing import Any
 Result = dict[str, Any] | None
 
 
-def make_facescan(backend: str = "facescan", detector: str = "yunet") -> tuple[Callable, Callable]:
+def make_facescan(backend: str = "facescan", detector: str = "yunet",
+                  detect_workers: str = "") -> tuple[Callable, Callable]:
     from facescan import Analyzer
 
     analyzer = Analyzer(backend=backend, detector=detector)
+    if detect_workers:  # e.g. detect_workers=1: one image after another, as before 2026-11-29
+        analyzer._detect_workers = int(detect_workers)
 
     def top(faces) -> Result:
         if not faces:

@@ -70,7 +70,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", help="replace the section between the quantize markers in this file")
-    ap.add_argument("--fp32", default=str(ROOT / ".facescan-work/multitask-e5r3-s0/multitask-fp32.onnx"),
+    ap.add_argument("--fp32", default=str(ROOT / ".facescan-work/multitask-e5r3p6-s0/multitask-fp32.onnx"),
                     help="the float32 graph the recipe exported")
     args = ap.parse_args()
     fp32 = Path(args.fp32)

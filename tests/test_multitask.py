@@ -50,14 +50,20 @@ def test_training_resumes_to_the_same_weights(tmp_path):
     from facescan.train import multitask as mt
 
     parts = {"train": {"toy": _parts(16, 0)}, "val": {"toy": _parts(8, 1)}}
-    straight = mt.train(parts, tmp_path, epochs=1, refine=1, batch=8)
-    (tmp_path / "multitask-epoch-2.pt").unlink()  # as if killed during the second epoch...
-    resumed = mt.train(parts, tmp_path, epochs=1, refine=1, batch=8)  # ...and run again
-    for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
-        assert torch.equal(a, b), name
-    frozen = dict(straight.named_parameters())["backbone._conv_stem.weight"]
+    recipe = {"epochs": 1, "refine": 1, "polish": 2, "batch": 8}
+    straight = {k: v.clone() for k, v in mt.train(parts, tmp_path, **recipe).state_dict().items()}
+    # killed during the first polish epoch (a new optimiser), or during the second, then run again
+    for kept in (2, 3):
+        for late in range(kept + 1, 5):
+            (tmp_path / f"multitask-epoch-{late}.pt").unlink()
+        resumed = mt.train(parts, tmp_path, **recipe)
+        for (name, a), b in zip(straight.items(), resumed.state_dict().values()):
+            assert torch.equal(a, b), (kept, name)
     from facescan.train.effnet import imagenet_lite0
-    assert torch.equal(frozen, imagenet_lite0()._conv_stem.weight)  # the stem is not trained
+    stem = imagenet_lite0()._conv_stem.weight
+    before_polish = torch.load(tmp_path / "multitask-epoch-2.pt", weights_only=False)["net"]
+    assert torch.equal(before_polish["backbone._conv_stem.weight"], stem)  # frozen until polished
+    assert not torch.equal(straight["backbone._conv_stem.weight"], stem)
     metrics = mt.evaluate(resumed, parts["val"])
     assert {"toy/gender", "toy/race", "toy/age_mae", "toy/emotion", "toy/context/gender"} <= set(metrics)
     bias = resumed.heads["gender"].bias.detach().clone()

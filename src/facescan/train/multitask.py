@@ -3,7 +3,8 @@ one-year bins), emotion (the 8 FER+ classes) and appearance (CelebA attributes, 
 yes/no), trained on every labelled face in ``../shared/data`` (see :mod:`.multidata`).
 
 Recipe: ImageNet-initialised backbone (stem and first three blocks frozen: they hold generic
-edges, and freezing them halves the CPU cost of a step), AdamW with a cosine schedule, batches
+edges, and freezing them halves the CPU cost of a step), AdamW with a cosine schedule and one
+warm restart, then optional "polish" epochs that train every layer at a tenth of the rate, batches
 mixing all sources, each face supervising the heads it has labels for; UTKFace faces are shown
 as their chip or in a made-up surrounding (one view per epoch, at random); augmentation: mirror,
 small rotation/scale/shift, brightness/contrast, random greyscale (LFW-a and FER2013 are grey).
@@ -193,34 +194,57 @@ def schedule(step: int, steps_per_epoch: int, epochs: int, refine: int) -> float
     return 0.2 * 0.5 * (1 + math.cos(math.pi * min((step - first) / later, 1.0)))
 
 
+def polish_schedule(step: int, steps_per_epoch: int, polish: int) -> float:
+    """Learning-rate factor of the polish epochs: a short warm-up (fresh optimiser moments), then
+    a cosine decay from a tenth of the rate."""
+    warm = min(1.0, (step + 1) / min(200, steps_per_epoch))
+    return warm * 0.1 * 0.5 * (1 + math.cos(math.pi * min(step / max(1, polish * steps_per_epoch), 1.0)))
+
+
+def _optimiser(net: MultiTaskNet, lr: float, every_layer: bool, factor):  # type: ignore[no-untyped-def]
+    for name, p in net.named_parameters():
+        p.requires_grad = every_layer or not frozen(name)
+    opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=lr, weight_decay=1e-4)
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
 def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch: int = 64,
-          lr: float = 1e-3, seed: int = 0, refine: int = 0) -> MultiTaskNet:
-    """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), or resume from the last
-    ``work/multitask-epoch-N.pt``, and return the network."""
+          lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0) -> MultiTaskNet:
+    """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), then ``polish`` epochs with
+    every layer trainable (:func:`polish_schedule`; the frozen layers' batch norms keep their
+    ImageNet statistics), or resume from the last ``work/multitask-epoch-N.pt``; return the
+    network."""
     torch.manual_seed(seed)
     torch.set_num_threads(THREADS)
     net = MultiTaskNet(imagenet_lite0()).to(memory_format=torch.channels_last)
-    for name, p in net.named_parameters():
-        p.requires_grad = not frozen(name)
-    params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
     train_parts = list(parts["train"].values())
     steps_per_epoch = sum(len(p) for p in train_parts) // batch
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: schedule(s, steps_per_epoch, epochs, refine))
+    first = epochs + refine
+
+    def phase(polishing: bool):  # type: ignore[no-untyped-def]
+        if polishing:
+            return _optimiser(net, lr, True, lambda s: polish_schedule(s, steps_per_epoch, polish))
+        return _optimiser(net, lr, False, lambda s: schedule(s, steps_per_epoch, epochs, refine))
+
+    opt, sched = phase(False)
     gen = torch.Generator().manual_seed(seed)
     start_epoch = 0
     work.mkdir(parents=True, exist_ok=True)
     done = sorted(work.glob("multitask-epoch-*.pt"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
     if done:
         state = torch.load(done[-1], weights_only=False)
+        start_epoch = state["epoch"]
         net.load_state_dict(state["net"])
+        if start_epoch > first:
+            opt, sched = phase(True)
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
         gen.set_state(state["gen"])
         torch.set_rng_state(state["torch_rng"])
-        start_epoch = state["epoch"]
         log.info("resumed after epoch %d (%s)", start_epoch, done[-1])
-    for epoch in range(start_epoch, epochs + refine):
+    for epoch in range(start_epoch, first + polish):
+        if epoch == first:
+            opt, sched = phase(True)
         rng = np.random.default_rng([seed, epoch])
         set_train_mode(net)
         t0, sums, count = time.time(), {}, 0
