@@ -79,6 +79,11 @@ def test_schedule_warms_up_decays_and_restarts_lower():
     f = [schedule(s, 100, 2, 1) for s in range(300)]
     assert f[0] < 0.02 and f[99] > 0.5 and max(f) <= 1 and f[199] < 0.001
     assert f[200] == pytest.approx(0.2) and f[299] < 0.001 and all(a >= b for a, b in pairwise(f[99:200]))
+    from facescan.train.multitask import polish_schedule
+
+    g = [polish_schedule(s, 100, 2) for s in range(200)]  # polishing: warm-up, then from a tenth
+    assert g[0] < 0.002 and g[99] == pytest.approx(0.1 * 0.5 * (1 + np.cos(np.pi * 99 / 200)))
+    assert max(g) <= 0.1 and g[199] < 0.0001 and all(a >= b for a, b in pairwise(g[99:]))
 
 
 def test_balancing_offset_equalises_recall():

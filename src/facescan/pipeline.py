@@ -132,7 +132,7 @@ class Analyzer:
         self._wanted = [tuple(a for a in self.attributes if provided[a] == n) for n in names]
         self.embedder = None if embed_name is None else get_embedder(embed_name)
         # the images of a batch are searched for faces in parallel where the detector allows it
-        # (YuNet: +10% faces/s on 200 px chips with 2 cores, BENCHMARKS.md)
+        # (YuNet: +6-12% faces/s on 200 px chips with 2 cores, BENCHMARKS.md)
         self._detect_workers = min(threads or os.cpu_count() or 1, 8) \
             if getattr(self.detector, "thread_safe", False) else 1
         self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid that made it, pool)
