@@ -155,6 +155,24 @@ def test_build_crops_in_context_differs_from_plain_and_is_cached_apart(utk_sampl
     assert black_border(context) < black_border(plain)
 
 
+def test_crop_cache_key_follows_the_files_and_the_code_not_how_the_path_was_typed(utk_samples, monkeypatch):
+    import dataclasses
+    import inspect
+    import os
+
+    from facescan.detect import YuNet
+    from facescan.train.features import cache_key
+
+    samples, detector = utk_samples[:3], YuNet()
+    relative = [dataclasses.replace(s, path=os.path.relpath(s.path)) for s in samples]
+    key = cache_key(samples, detector, "square:1.2", 64)
+    assert cache_key(relative, detector, "square:1.2", 64) == key
+    assert cache_key(samples, detector, "square:1.3", 64) != key
+    real = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda m: real(m) + ("# changed" if m.__name__.endswith("yunet") else ""))
+    assert cache_key(samples, detector, "square:1.2", 64) != key  # new detection code: new crops
+
+
 def test_train_top_learns_from_several_versions_and_keeps_the_best_epoch():
     from facescan.train.finetune import FIRST_TRAINED, Top, evaluate_top, train_top
 

@@ -23,6 +23,23 @@ from .context import in_context
 log = logging.getLogger(__name__)
 
 
+def cache_key(samples: Sequence[Sample], detector: Detector, *extra: object) -> str:
+    """Key of a cache of what ``detector`` makes of ``samples``: the files (resolved, so a
+    relative and an absolute data path share it), the source of the detection, context and
+    cropping code (a change there means new crops: reused old ones made the multi-task model's
+    rebuild differ), and ``extra``."""
+    import inspect
+    import sys
+
+    from .. import align
+    from ..detect import base
+    from . import context
+
+    code = "".join(inspect.getsource(m) for m in (sys.modules[type(detector).__module__], base, align, context))
+    text = "\n".join(str(Path(s.path).resolve()) for s in samples) + code + "|".join(map(str, extra))
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
 def build_crops(samples: Sequence[Sample], detector: Detector, policy: str, size: int,
                 cache_dir: Path | None = None, context_seed: int | None = None) -> np.ndarray:
     """uint8 array (N, size, size, 3) of face crops, cached under ``cache_dir``.
@@ -31,9 +48,7 @@ def build_crops(samples: Sequence[Sample], detector: Detector, policy: str, size
     (:func:`facescan.train.context.in_context`; the background photo is another sample's),
     where it is detected and cropped; faces the detector misses there are cropped from the
     plain image."""
-    variant = "" if context_seed is None else f"|context{context_seed}"
-    key = hashlib.sha1(("\n".join(s.path for s in samples) + f"|{detector.name}|{policy}|{size}{variant}")
-                       .encode()).hexdigest()[:16]
+    key = cache_key(samples, detector, detector.name, policy, size, context_seed)
     cache = cache_dir / f"crops-{key}.npy" if cache_dir else None
     if cache is not None and cache.exists():
         return np.load(cache)

@@ -16,7 +16,6 @@ into the new network (distillation).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,11 +88,11 @@ def _targets(name: str, samples: list[Sample], views: list[np.ndarray], race_sof
 def _teacher_race(samples: list[Sample], detector, work: Path) -> np.ndarray:
     from ..attributes import OnnxAttributeModel
     from ..models import get_spec
-    from .features import build_crops
+    from .features import build_crops, cache_key
 
     spec = get_spec(TEACHER)
     crops = build_crops(samples, detector, spec.crop, spec.input_size, work / "cache")
-    key = hashlib.sha1(("\n".join(s.path for s in samples) + spec.sha256).encode()).hexdigest()[:16]
+    key = cache_key(samples, detector, spec.crop, spec.input_size, spec.sha256)
     cache = work / "cache" / f"teacher-{key}.npy"
     if cache.exists():
         return np.load(cache)
