@@ -167,7 +167,7 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
     ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/), then calibrated on the
     validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and quantised
     to static int8 (calibrated on 128 validation crops per source; every validation figure within
-    0.2 points of float32 and ~1.6x faster: BENCHMARKS.md, int8). Checkpoints in
+    0.3 points of float32 and the network 2.4x faster: BENCHMARKS.md, int8). Checkpoints in
     ``work/multitask-e{epochs}r{refine}p{polish}-s{seed}`` make a killed run resumable."""
     import numpy as np
 
