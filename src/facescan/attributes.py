@@ -19,6 +19,22 @@ def _softmax(x: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def age_prediction(years: float, dist: dict[str, float]) -> Prediction:
+    """An age prediction from estimated ``years`` and a 9-group distribution: the labels are
+    the groups of the years (never contradicting them), the score that group's probability."""
+    label = age_group9(years)
+    return Prediction(label, dist.get(label, 0.0), dist, years=float(years), group5=age_group5(years))
+
+
+def multilabel_prediction(probs: dict[str, float]) -> Prediction:
+    """Independent yes/no probabilities -> label: the labels at 0.5 or more, joined by ", "
+    ("none" if none); score: the probability that all the yes/no calls are right (assuming
+    independence); probs: each label's own probability (they do not sum to 1)."""
+    present = [name for name, q in probs.items() if q >= 0.5]
+    joint = float(np.prod([max(q, 1 - q) for q in probs.values()]))
+    return Prediction(", ".join(present) or "none", joint, probs)
+
+
 def _age_predictions(probs: np.ndarray) -> list[Prediction]:
     """One-year bins -> years and the 9/5-group distributions.
 
@@ -36,9 +52,7 @@ def _age_predictions(probs: np.ndarray) -> list[Prediction]:
         b = int(np.searchsorted(c, 0.5))
         below = c[b - 1] if b > 0 else 0.0
         years = float(max(0.0, b - 0.5 + (0.5 - below) / max(p[b], 1e-12)))
-        dist = {label: float(p[g9 == label].sum()) for label in AGE9}
-        label = age_group9(years)
-        out.append(Prediction(label, dist[label], dist, years=years, group5=age_group5(years)))
+        out.append(age_prediction(years, {label: float(p[g9 == label].sum()) for label in AGE9}))
     return out
 
 
@@ -51,30 +65,14 @@ def _years_predictions(years: np.ndarray, spread: float) -> list[Prediction]:
     """Regressed years -> groups under a Laplace(years, spread) error model."""
     years = np.clip(years.astype(np.float64).reshape(-1), 0, None)
     edges9 = np.array([-np.inf, *AGE9_START[1:], np.inf])
-    out = []
-    for y in years:  # labels: the groups of the estimate itself
-        dist = dict(zip(AGE9, map(float, np.diff(_laplace_cdf(edges9, y, spread)))))
-        out.append(Prediction(age_group9(y), dist[age_group9(y)], dist, years=float(y),
-                              group5=age_group5(y)))
-    return out
-
-
-def _multilabel_predictions(labels: tuple[str, ...], probs: np.ndarray) -> list[Prediction]:
-    """Independent yes/no probabilities -> label: the labels at 0.5 or more, joined by ", "
-    ("none" if none); score: the probability that all the yes/no calls are right (assuming
-    independence); probs: each label's own probability (they do not sum to 1)."""
-    out = []
-    for p in probs:
-        present = [name for name, q in zip(labels, p) if q >= 0.5]
-        joint = float(np.prod(np.maximum(p, 1 - p)))
-        out.append(Prediction(", ".join(present) or "none", joint, dict(zip(labels, map(float, p)))))
-    return out
+    return [age_prediction(float(y), dict(zip(AGE9, map(float, np.diff(_laplace_cdf(edges9, y, spread))))))
+            for y in years]
 
 
 def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
     if head.kind == "multilabel":
         z = raw.astype(np.float64) / head.temperature
-        return _multilabel_predictions(head.labels, 1 / (1 + np.exp(-z)))
+        return [multilabel_prediction(dict(zip(head.labels, map(float, p)))) for p in 1 / (1 + np.exp(-z))]
     if head.kind == "years":
         return _years_predictions(raw, head.spread)
     probs = _softmax(raw.astype(np.float64), head.temperature)

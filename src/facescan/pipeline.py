@@ -178,14 +178,8 @@ class Analyzer:
         return analyze_video(self, source, fps, every, batch_size, tracker, keep_images, timeout)
 
     def _run_batch(self, batch: list[tuple[str, np.ndarray | None, str | None]]) -> Iterator[ImageResult]:
-        images = [img for _, img, _ in batch if img is not None]
-        try:
-            faces = iter(self._analyze_loaded(images))
-        except FacescanError as exc:  # a model failure: every image of this batch records it
-            faces = iter([[] for _ in images])
-            error: str | None = f"analysis failed: {exc}"
-        else:
-            error = None
+        found, error = self._analyze_or_fail([img for _, img, _ in batch if img is not None])
+        faces = iter(found)
         for name, img, err in batch:
             if img is None:
                 log.warning("%s", err)
@@ -193,6 +187,14 @@ class Analyzer:
             else:
                 h, w = img.shape[:2]
                 yield ImageResult(name, next(faces), error, width=w, height=h)
+
+    def _analyze_or_fail(self, images: Sequence[np.ndarray]) -> tuple[list[list[Face]], str | None]:
+        """The faces of each image, or, when a model fails, no faces and the error that every
+        image of the batch records."""
+        try:
+            return self._analyze_loaded(images), None
+        except FacescanError as exc:
+            return [[] for _ in images], f"analysis failed: {exc}"
 
     def _detect(self, images: Sequence[np.ndarray]) -> list[list[Detection]]:
         def one(img: np.ndarray) -> list[Detection]:

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
-
-from ..labels import age_group5, age_group9
+from ..attributes import age_prediction, multilabel_prediction
 from ..types import Prediction
 
 
@@ -49,13 +47,9 @@ class Aggregate:
             n = self._n[name]
             probs = {k: v / n for k, v in sums.items()}
             if name in self._years:
-                years = self._years[name] / n
-                label = age_group9(years)
-                out[name] = Prediction(label, probs.get(label, 0.0), probs, years=years, group5=age_group5(years))
+                out[name] = age_prediction(self._years[name] / n, probs)
             elif name == "appearance":
-                present = [k for k, p in probs.items() if p >= 0.5]
-                joint = float(np.prod([max(p, 1 - p) for p in probs.values()]))
-                out[name] = Prediction(", ".join(present) or "none", joint, probs)
+                out[name] = multilabel_prediction(probs)
             else:
                 label = max(probs, key=probs.__getitem__)
                 out[name] = Prediction(label, probs[label], probs)

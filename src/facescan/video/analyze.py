@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import FacescanError, VideoError
+from ..errors import VideoError
 from ..types import Face
 from .source import Frame, VideoSource
 from .track import Track, Tracker
@@ -139,11 +139,7 @@ def _run(analyzer: Analyzer, src: VideoSource, batch: list[Frame], tracker: Trac
          keep_images: bool) -> Iterator[FrameResult]:
     if not batch:
         return
-    try:
-        faces = analyzer._analyze_loaded([f.image for f in batch])
-        error = None
-    except FacescanError as exc:  # a model failure: the frames of this batch record it
-        faces, error = [[] for _ in batch], f"analysis failed: {exc}"
+    faces, error = analyzer._analyze_or_fail([f.image for f in batch])
     for frame, found in zip(batch, faces):
         ids = tracker.update(frame.index, frame.time_s, found, frame.image) if tracker is not None else None
         h, w = frame.image.shape[:2]
