@@ -220,3 +220,27 @@ def test_mtcnn_dense_weights_reordered_for_pytorch_flattening():
     x = torch.randn(5, 4, 3, 3)  # N, C, H, W
     tf_order = x.permute(0, 3, 2, 1).reshape(5, -1)  # what the converted weights read: W, H, C
     assert torch.allclose(tf_order @ weight.T, x.reshape(5, -1) @ _tf_dense_to_torch(weight, 4, 3).T, atol=1e-5)
+
+
+def test_train_report_says_whether_a_rebuilt_file_is_the_shipped_one(tmp_path):
+    import shutil
+
+    from facescan.models import get_spec
+    from facescan.train import compare_with_shipped, sha256
+
+    shipped = get_spec("facescan-multitask").verified_path()
+    same, other = tmp_path / "same" / shipped.name, tmp_path / "other" / shipped.name
+    for path in (same, other):
+        path.parent.mkdir()
+        shutil.copyfile(shipped, path)
+    with other.open("r+b") as fp:  # one byte changed
+        fp.seek(100)
+        byte = fp.read(1)
+        fp.seek(100)
+        fp.write(bytes([byte[0] ^ 1]))
+    for path, identical in ((same, True), (other, False)):
+        report = compare_with_shipped({"model": str(path), "sha256": sha256(path)})
+        assert report["shipped"] == {"name": "facescan-multitask", "sha256": get_spec("facescan-multitask").sha256,
+                                     "identical": identical}
+    unknown = compare_with_shipped({"models": {"x": {"path": str(tmp_path / "x.onnx"), "sha256": "0"}}})
+    assert "shipped" not in unknown["models"]["x"]

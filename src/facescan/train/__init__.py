@@ -264,6 +264,22 @@ def build_mtcnn(out_dir: Path) -> dict:
                        for kind, path in export(out_dir).items()}}
 
 
+def compare_with_shipped(report: dict) -> dict:
+    """Add to each file of ``report`` the shipped file of the same name (its catalog name and
+    pinned sha256) and whether the rebuilt file is identical to it, bit for bit."""
+    from ..models.catalog import MODELS
+
+    shipped = {Path(m.path).name: m for m in MODELS.values() if m.package == "facescan"}
+    for entry in report.get("models", {"": report}).values():
+        spec = shipped.get(Path(entry.get("model") or entry["path"]).name)
+        if spec:
+            same = entry["sha256"] == spec.sha256
+            entry["shipped"] = {"name": spec.name, "sha256": spec.sha256, "identical": same}
+            log.info("%s: %s the shipped %s (sha256 %s...)", entry.get("model") or entry["path"],
+                     "identical to" if same else "DIFFERS from", spec.name, spec.sha256[:12])
+    return report
+
+
 def write_report(report: dict, path: Path | None) -> str:
     text = json.dumps(report, indent=2)
     if path:
