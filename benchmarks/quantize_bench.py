@@ -2,11 +2,10 @@
 (QDQ, per-channel weights, calibrated on 128 validation crops per source) vs dynamic int8:
 validation accuracy and faces/s.
 
-    FACESCAN_DATA=../shared/data python benchmarks/quantize_bench.py [--write BENCHMARKS.md]
+    FACESCAN_DATA=../shared/data python benchmarks/quantize_bench.py [--work .facescan-work] [--write BENCHMARKS.md]
 
 Reads the float32 graph and the validation crops that `facescan train multitask --data
-../shared/data` left under .facescan-work (the crop cache is keyed by the image paths as given,
-hence the same data path).
+../shared/data --work WORK` left in WORK (crops missing there are cut again).
 """
 
 from __future__ import annotations
@@ -70,15 +69,14 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", help="replace the section between the quantize markers in this file")
-    ap.add_argument("--fp32", default=str(ROOT / ".facescan-work/multitask-e5r3p6-s0/multitask-fp32.onnx"),
-                    help="the float32 graph the recipe exported")
+    ap.add_argument("--work", default=str(ROOT / ".facescan-work"), help="the recipe's --work folder")
     args = ap.parse_args()
-    fp32 = Path(args.fp32)
+    fp32 = Path(args.work) / "multitask-e5r3p6-s0" / "multitask-fp32.onnx"
     if not fp32.is_file():
         raise SystemExit(f"{fp32} not found: run `facescan train multitask --data ../shared/data ...` first")
     start = time.perf_counter()
     spec = get_spec("facescan-multitask")
-    val = load_parts(DATA, ROOT / ".facescan-work", MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED)["val"]
+    val = load_parts(DATA, Path(args.work), MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED)["val"]
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         dynamic = Path(tmp) / "dynamic.onnx"

@@ -226,21 +226,25 @@ def test_train_report_says_whether_a_rebuilt_file_is_the_shipped_one(tmp_path):
     import shutil
 
     from facescan.models import get_spec
-    from facescan.train import compare_with_shipped, sha256
+    from facescan.models.catalog import MODELS
+    from facescan.train import SHIPPED_AS, compare_with_shipped, sha256
 
+    assert set(SHIPPED_AS.values()) <= set(MODELS)
     shipped = get_spec("facescan-multitask").verified_path()
-    same, other = tmp_path / "same" / shipped.name, tmp_path / "other" / shipped.name
-    for path in (same, other):
-        path.parent.mkdir()
-        shutil.copyfile(shipped, path)
+    same, other = tmp_path / "rebuilt.onnx", tmp_path / "other.onnx"
+    shutil.copyfile(shipped, same)
+    shutil.copyfile(shipped, other)
     with other.open("r+b") as fp:  # one byte changed
         fp.seek(100)
         byte = fp.read(1)
         fp.seek(100)
         fp.write(bytes([byte[0] ^ 1]))
     for path, identical in ((same, True), (other, False)):
-        report = compare_with_shipped({"model": str(path), "sha256": sha256(path)})
+        report = compare_with_shipped({"model": str(path), "sha256": sha256(path)}, "multitask")
         assert report["shipped"] == {"name": "facescan-multitask", "sha256": get_spec("facescan-multitask").sha256,
                                      "identical": identical}
-    unknown = compare_with_shipped({"models": {"x": {"path": str(tmp_path / "x.onnx"), "sha256": "0"}}})
-    assert "shipped" not in unknown["models"]["x"]
+    pnet = get_spec("mtcnn-pnet").verified_path()
+    report = compare_with_shipped({"models": {"mtcnn-pnet": {"path": str(pnet), "sha256": sha256(pnet)},
+                                              "x": {"path": str(other), "sha256": "0"}}}, "mtcnn")
+    assert report["models"]["mtcnn-pnet"]["shipped"]["identical"] is True
+    assert "shipped" not in report["models"]["x"]

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
         report = train.build_faceapi_original(out, work)
     else:
         report = train.build_fer_emotion(out, work, flip_tta=args.recipe == "fer-emotion-tta")
-    print(train.write_report(train.compare_with_shipped(report), Path(args.report) if args.report else None))
+    print(train.write_report(train.compare_with_shipped(report, args.recipe), Path(args.report) if args.report else None))
     return EXIT_OK
 
 

