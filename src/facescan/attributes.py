@@ -43,10 +43,10 @@ def _age_predictions(probs: np.ndarray) -> list[Prediction]:
 
     ``years`` is the median of the distribution (bins centred on whole years, interpolated
     within the bin): it had a lower error than the mean on validation data. The labels are the
-    groups of those years rounded (bin 20 holds 19.5-20.5 and belongs to 20-29), so label and years never contradict each other (the most probable
-    group disagreed with the years on 8-9% of faces, for no better accuracy: 60.6% against 60.3%
-    on UTKFace `test`, 51.2% against 51.8% on All-Age-Faces `val`); the score is the group's
-    probability mass.
+    groups of those years in whole years (bin 20 holds 19.5-20.5 and belongs to 20-29), so
+    label and years never contradict each other (the most probable group disagreed with the
+    years on 8-9% of faces, for no better accuracy: 60.6% against 60.3% on UTKFace `test`,
+    51.2% against 51.8% on All-Age-Faces `val`); the score is the group's probability mass.
     """
     cdf = np.cumsum(probs, axis=1)
     g9 = np.array([age_group9(y) for y in range(probs.shape[1])])
