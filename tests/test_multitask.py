@@ -35,15 +35,17 @@ def _parts(n: int, seed: int):
     crops = rng.integers(0, 255, (n, 112, 112, 3), dtype=np.uint8)
     gender = rng.integers(0, 2, n)
     gender[::3] = -1
-    race = np.where(np.arange(n) % 2 == 0, rng.integers(0, 5, n), -1)
-    age = np.where(np.arange(n) % 2 == 1, rng.uniform(1, AGE_BINS - 1, n), -1).astype(np.float32)
+    race = np.zeros((n, 7), np.float32)
+    race[np.arange(0, n, 2), rng.integers(0, 7, len(race[::2]))] = 1
+    race[1::4, 3:5] = 1  # "asian": East or Southeast Asian
+    age = np.full((n, 2), -1.0, np.float32)
+    age[1::2] = rng.uniform(1, AGE_BINS - 1, (len(age[1::2]), 1))
+    age[2::4] = (20, 29)  # a FairFace age group
     emotion = np.zeros((n, 8), np.float32)
     emotion[::4, 1] = 1
     appearance = np.full((n, len(APPEARANCE)), np.nan, np.float32)
     appearance[1::4] = rng.integers(0, 2, (len(appearance[1::4]), len(APPEARANCE)))
-    soft = np.zeros((n, 5), np.float32)
-    soft[2::4] = 0.2
-    return Part("toy", [crops, crops[::-1].copy()], gender, race, age, emotion, appearance, soft)
+    return Part("toy", [crops, crops[::-1].copy()], gender, race, age, emotion, appearance)
 
 
 def test_training_resumes_to_the_same_weights(tmp_path):
@@ -51,21 +53,26 @@ def test_training_resumes_to_the_same_weights(tmp_path):
 
     parts = {"train": {"toy": _parts(16, 0)}, "val": {"toy": _parts(8, 1)}}
     recipe = {"epochs": 1, "refine": 1, "polish": 2, "batch": 8}
-    straight = {k: v.clone() for k, v in mt.train(parts, tmp_path, **recipe).state_dict().items()}
+    straight_net, straight_ema = mt.train(parts, tmp_path, **recipe)
+    straight = {k: v.clone() for k, v in straight_net.state_dict().items()}
+    ema = {k: v.clone() for k, v in straight_ema.state_dict().items()}
     # killed during the first polish epoch (a new optimiser), or during the second, then run again
     for kept in (2, 3):
         for late in range(kept + 1, 5):
             (tmp_path / f"multitask-epoch-{late}.pt").unlink()
-        resumed = mt.train(parts, tmp_path, **recipe)
+        resumed, resumed_ema = mt.train(parts, tmp_path, **recipe)
         for (name, a), b in zip(straight.items(), resumed.state_dict().values()):
             assert torch.equal(a, b), (kept, name)
+        for (name, a), b in zip(ema.items(), resumed_ema.state_dict().values()):
+            assert torch.equal(a, b), (kept, name)
+    assert not torch.equal(ema["heads.race.weight"], straight["heads.race.weight"])  # an average, not a copy
     from facescan.train.effnet import imagenet_lite0
     stem = imagenet_lite0()._conv_stem.weight
     before_polish = torch.load(tmp_path / "multitask-epoch-2.pt", weights_only=False)["net"]
     assert torch.equal(before_polish["backbone._conv_stem.weight"], stem)  # frozen until polished
     assert not torch.equal(straight["backbone._conv_stem.weight"], stem)
     metrics = mt.evaluate(resumed, parts["val"])
-    assert {"toy/gender", "toy/race", "toy/age_mae", "toy/emotion", "toy/context/gender"} <= set(metrics)
+    assert {"toy/gender", "toy/race", "toy/age_mae", "toy/age9", "toy/emotion", "toy/context/gender"} <= set(metrics)
     bias = resumed.heads["gender"].bias.detach().clone()
     cal = mt.calibrate(resumed, parts["val"])
     assert set(cal) == {"gender", "race", "age", "emotion", "appearance"}

@@ -230,8 +230,6 @@ def test_train_report_says_whether_a_rebuilt_file_is_the_shipped_one(tmp_path):
     from facescan.train import SHIPPED_AS, compare_with_shipped, sha256
 
     assert set(SHIPPED_AS.values()) <= set(MODELS)
-    # every file facescan builds says which CPU built it (a rebuild's bits depend on the CPU type)
-    assert all(MODELS[name].built_on for name in SHIPPED_AS.values())
     shipped = get_spec("facescan-multitask").verified_path()
     same, other = tmp_path / "rebuilt.onnx", tmp_path / "other.onnx"
     shutil.copyfile(shipped, same)
@@ -244,9 +242,7 @@ def test_train_report_says_whether_a_rebuilt_file_is_the_shipped_one(tmp_path):
     for path, identical in ((same, True), (other, False)):
         report = compare_with_shipped({"model": str(path), "sha256": sha256(path)}, "multitask")
         spec = get_spec("facescan-multitask")
-        assert report["shipped"] == {"name": "facescan-multitask", "sha256": spec.sha256, "identical": identical,
-                                     "built_on": spec.built_on}
-        assert report["machine"]["cpu"] and report["machine"]["python"]
+        assert report["shipped"] == {"name": "facescan-multitask", "sha256": spec.sha256, "identical": identical}
     pnet = get_spec("mtcnn-pnet").verified_path()
     report = compare_with_shipped({"models": {"mtcnn-pnet": {"path": str(pnet), "sha256": sha256(pnet)},
                                               "x": {"path": str(other), "sha256": "0"}}}, "mtcnn")

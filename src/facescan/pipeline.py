@@ -34,12 +34,11 @@ UNCERTAIN = "uncertain"
 BACKENDS: dict[str, dict[str, str]] = {
     # the default: one multi-task network trained on every labelled set (one pass per face)
     "facescan": {a: "facescan-multitask" for a in ALL_ATTRIBUTES},
-    # the previous default: the fine-tuned network + SFace embeddings stacked for gender and race
+    # the previous default (until 2026-12-04): the same network trained without FairFace, UTKFace's 5 races
+    "facescan-v2": {a: "facescan-multitask-v2" for a in ALL_ATTRIBUTES},
+    # the default before that: a fine-tuned TinyXception + SFace embeddings stacked for gender and race
     "facescan-v1": {"gender": "facescan-utkface-stacked", "age": "facescan-utkface-stacked",
                     "race": "facescan-utkface-stacked", "emotion": "fer-mini-xception-tta"},
-    # the fine-tuned network alone: ~2.5x the faces/s of the default, 4-5 points less race accuracy
-    "facescan-fast": {"gender": "facescan-utkface-finetuned", "age": "facescan-utkface-finetuned",
-                      "race": "facescan-utkface-finetuned", "emotion": "fer-mini-xception-tta"},
     # the 0.1 default (frozen backbone + heads), kept for comparison
     "facescan-0.1": {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",
                      "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"},

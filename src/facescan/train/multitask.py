@@ -1,18 +1,24 @@
-"""The multi-task network: one EfficientNet-Lite0 pass per face gives gender, race, age (101
-one-year bins), emotion (the 8 FER+ classes) and appearance (CelebA attributes, independent
-yes/no), trained on every labelled face in ``../shared/data`` (see :mod:`.multidata`).
+"""The multi-task network: one EfficientNet-Lite0 pass per face gives gender, race (FairFace's
+7), age (101 one-year bins), emotion (the 8 FER+ classes) and appearance (CelebA attributes,
+independent yes/no), trained on FairFace train and every labelled face in ``../shared/data``
+(see :mod:`.multidata`).
 
 Recipe: ImageNet-initialised backbone (stem and first three blocks frozen: they hold generic
-edges, and freezing them halves the CPU cost of a step), AdamW with a cosine schedule and one
-warm restart, then optional "polish" epochs that train every layer at a tenth of the rate, batches
-mixing all sources, each face supervising the heads it has labels for; UTKFace faces are shown
-as their chip or in a made-up surrounding (one view per epoch, at random); augmentation: mirror,
-small rotation/scale/shift, brightness/contrast, random greyscale (LFW-a and FER2013 are grey).
-Deterministic on a CPU with 2 threads (seeded generators, fixed order); resumable per epoch.
+edges, and freezing them halves the CPU cost of a step), AdamW with a cosine schedule, then
+optional "polish" epochs that train every layer at a tenth of the rate; an exponential moving
+average (EMA) of the weights is kept beside them. Each epoch draws a share of every source
+(:data:`SHARES`: all of FairFace, a third of FER2013, so no source dominates the batches), each
+face supervising the heads it has labels for: race as the set of FairFace races its label allows
+(UTKFace "asian" is East or Southeast Asian), age as a year or FairFace's year interval. UTKFace
+faces are shown as their chip or in a made-up surrounding (one view per draw); in-the-wild
+augmentation: mirror, rotation/scale/shift, brightness/contrast/gamma, greyscale, down-and-up
+scaling, noise, JPEG 20-90, occlusion. Deterministic on a CPU with 2 threads (seeded
+generators, fixed order); resumable per epoch.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 import time
@@ -24,7 +30,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..labels import APPEARANCE, EMOTION8, GENDER, RACE_UTK5
+from ..attributes import median_years
+from ..labels import AGE9, APPEARANCE, EMOTION8, GENDER, RACE_FAIRFACE7, age_group9
+from .augment import augment, jpeg
 from .effnet import FEATURES, EfficientNetLite0, imagenet_lite0
 from .multidata import AGE_BINS, Part
 
@@ -34,6 +42,9 @@ OUTPUTS = ("gender", "race", "age", "emotion", "appearance")
 MEAN, SCALE = 127.0, 1 / 128.0  # the input normalisation the ImageNet weights were trained with
 FROZEN_BLOCKS = 3
 THREADS = 2
+# share of each source's training faces drawn in one epoch (others: all of them)
+SHARES = {"utkface": 0.5, "fer": 0.35}
+EMA_DECAY = 0.999
 
 
 class MultiTaskNet(nn.Module):
@@ -42,7 +53,7 @@ class MultiTaskNet(nn.Module):
         self.backbone = backbone
         self.dropout = nn.Dropout(0.2)
         self.heads = nn.ModuleDict({"gender": nn.Linear(FEATURES, len(GENDER)),
-                                    "race": nn.Linear(FEATURES, len(RACE_UTK5)),
+                                    "race": nn.Linear(FEATURES, len(RACE_FAIRFACE7)),
                                     "age": nn.Linear(FEATURES, AGE_BINS),
                                     "emotion": nn.Linear(FEATURES, len(EMOTION8)),
                                     "appearance": nn.Linear(FEATURES, len(APPEARANCE))})
@@ -70,29 +81,18 @@ def to_input(crops: np.ndarray) -> torch.Tensor:
     return ((x - MEAN) * SCALE).contiguous(memory_format=torch.channels_last)
 
 
-def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    n = x.shape[0]
-    u = torch.rand(n, 8, generator=gen)
-    x = torch.where((u[:, 0] < 0.5)[:, None, None, None], x.flip(3), x)
-    angle = (u[:, 1] - 0.5) * math.radians(20)
-    scale = 0.9 + 0.2 * u[:, 2]
-    cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale
-    theta = torch.stack([torch.stack([cos, -sin, (u[:, 3] - 0.5) * 0.12], 1),
-                         torch.stack([sin, cos, (u[:, 4] - 0.5) * 0.12], 1)], 1)
-    x = F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), align_corners=False)
-    grey = x.mean(1, keepdim=True).expand_as(x)
-    x = torch.where((u[:, 5] < 0.2)[:, None, None, None], grey, x)
-    contrast = (0.75 + 0.5 * u[:, 6])[:, None, None, None]
-    bright = ((u[:, 7] - 0.5) * 0.4)[:, None, None, None]
-    return (x * contrast + bright).contiguous(memory_format=torch.channels_last)
-
-
 def soft_age(ages: torch.Tensor) -> torch.Tensor:
     """Gaussian label distribution around the true age (sigma 2 years, wider for the old)."""
     bins = torch.arange(AGE_BINS, dtype=torch.float32)
     sigma = torch.clamp(ages * 0.05, min=2.0)[:, None]
     p = torch.exp(-0.5 * ((bins[None] - ages[:, None]) / sigma) ** 2)
     return p / p.sum(1, keepdim=True)
+
+
+def _set_nll(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-probability of the allowed classes (a 0/1 mask per row)."""
+    logp = F.log_softmax(logits, 1)
+    return -torch.logsumexp(logp.masked_fill(allowed <= 0, float("-inf")), 1).mean()
 
 
 def losses(out: Sequence[torch.Tensor], t: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -105,15 +105,17 @@ def losses(out: Sequence[torch.Tensor], t: dict[str, torch.Tensor]) -> dict[str,
     m = t["gender"] >= 0
     if m.any():
         parts["gender"] = F.cross_entropy(gender[m], t["gender"][m], label_smoothing=0.05)
-    m = t["race"] >= 0
-    if m.any():
-        parts["race"] = F.cross_entropy(race[m], t["race"][m], label_smoothing=0.05)
-    m = t["race_soft"].sum(1) > 0
-    if m.any():
-        parts["race_teacher"] = soft_ce(race[m], t["race_soft"][m])
-    m = t["age"] >= 0
-    if m.any():
-        parts["age"] = soft_ce(age[m], soft_age(t["age"][m]))
+    m = t["race"].sum(1) > 0
+    if m.any():  # label smoothing 0.05 as for gender
+        parts["race"] = 0.95 * _set_nll(race[m], t["race"][m]) - 0.05 * F.log_softmax(race[m], 1).mean()
+    lo, hi = t["age"][:, 0], t["age"][:, 1]
+    m = (lo >= 0) & (lo == hi)
+    if m.any():  # a known age
+        parts["age"] = soft_ce(age[m], soft_age(lo[m]))
+    m = (lo >= 0) & (lo < hi)
+    if m.any():  # an age group: the probability of its years
+        bins = torch.arange(AGE_BINS, dtype=torch.float32)[None]
+        parts["age_group"] = _set_nll(age[m], ((bins >= lo[m, None]) & (bins <= hi[m, None])).float())
     m = t["emotion"].sum(1) > 0
     if m.any():
         parts["emotion"] = soft_ce(emotion[m], t["emotion"][m])
@@ -123,14 +125,18 @@ def losses(out: Sequence[torch.Tensor], t: dict[str, torch.Tensor]) -> dict[str,
     return parts
 
 
-_TARGETS = ("gender", "race", "age", "emotion", "appearance", "race_soft")
+_TARGETS = ("gender", "race", "age", "emotion", "appearance")
 
 
 def _batches(parts: list[Part], rng: np.random.Generator, batch: int) -> list[np.ndarray]:
-    """(part, row, view) triples of one epoch, shuffled, cut into batches."""
-    rows = [np.stack([np.full(len(p), k), np.arange(len(p)), rng.integers(0, len(p.views), len(p))], 1)
-            for k, p in enumerate(parts)]
-    order = np.concatenate(rows)[rng.permutation(sum(len(p) for p in parts))]
+    """(part, row, view) triples of one epoch (each source's :data:`SHARES` of its faces, drawn
+    anew each epoch), shuffled, cut into batches."""
+    rows = []
+    for k, p in enumerate(parts):
+        chosen = rng.permutation(len(p))[:max(1, round(len(p) * SHARES.get(p.name, 1.0)))]
+        rows.append(np.stack([np.full(len(chosen), k), chosen, rng.integers(0, len(p.views), len(chosen))], 1))
+    order = np.concatenate(rows)
+    order = order[rng.permutation(len(order))]
     return [order[i:i + batch] for i in range(0, len(order) - batch + 1, batch)]
 
 
@@ -148,22 +154,38 @@ def predict(net: nn.Module, crops: np.ndarray, batch: int = 256) -> list[np.ndar
     return [torch.cat(o).numpy() for o in zip(*outs)]
 
 
+def _softmax(z: np.ndarray) -> np.ndarray:
+    p = np.exp(z - z.max(1, keepdims=True))
+    return p / p.sum(1, keepdims=True)
+
+
 def part_metrics(outs: Sequence[np.ndarray], part: Part) -> dict[str, float]:
-    """Accuracy of each head with labels in ``part`` (age: mean absolute error of the expected
-    years), from raw outputs in OUTPUTS order (of this network or its ONNX graph)."""
+    """Accuracy of each head with labels in ``part``, from raw outputs in OUTPUTS order (of this
+    network or its ONNX graph): race counts as right when the top race is one the label allows
+    (so UTKFace's "asian" is right as East or Southeast Asian); age as the mean absolute error
+    of the median years where the age is known, and as the share of FairFace groups where it
+    is a group (the groups of the median years, as the product labels them)."""
     g, r, a, e, ap = outs
     m: dict[str, float] = {}
     has = part.gender >= 0
     if has.any():
         m["gender"] = float((g.argmax(1) == part.gender)[has].mean())
-    has = part.race >= 0
+        for k, name in enumerate(GENDER):
+            if (has & (part.gender == k)).any():
+                m[f"{name}_recall"] = float((g.argmax(1) == k)[part.gender == k].mean())
+    has = part.race.sum(1) > 0
     if has.any():
-        m["race"] = float((r.argmax(1) == part.race)[has].mean())
-    has = part.age >= 0
+        m["race"] = float(part.race[np.arange(len(r)), r.argmax(1)][has].mean())
+    lo, hi = part.age[:, 0], part.age[:, 1]
+    years = median_years(_softmax(a)) if (lo >= 0).any() else None
+    has = (lo >= 0) & (lo == hi)
     if has.any():
-        p = np.exp(a - a.max(1, keepdims=True))
-        p /= p.sum(1, keepdims=True)
-        m["age_mae"] = float(np.abs(p @ np.arange(AGE_BINS) - part.age)[has].mean())
+        m["age_mae"] = float(np.abs(years - lo)[has].mean())
+    has = (lo >= 0) & (lo < hi)
+    if has.any():
+        said = np.array([AGE9.index(age_group9(math.floor(y + 0.5))) for y in years[has]])
+        truth = np.array([AGE9.index(age_group9(y)) for y in lo[has]])
+        m["age9"] = float((said == truth).mean())
     has = part.emotion.sum(1) > 0
     if has.any():
         m["emotion"] = float((e.argmax(1) == part.emotion.argmax(1))[has].mean())
@@ -177,7 +199,7 @@ def evaluate(net: nn.Module, val: dict[str, Part]) -> dict[str, float]:
     """Development metrics on the validation parts (each view of UTKFace on its own)."""
     m: dict[str, float] = {}
     for name, part in val.items():
-        for v, crops in enumerate(part.views):
+        for v, crops in enumerate(part.views if len(part) else []):
             key = name + ("/context" if v else "")
             m.update({f"{key}/{k}": round(x, 4) for k, x in part_metrics(predict(net, crops), part).items()})
     return m
@@ -208,17 +230,27 @@ def _optimiser(net: MultiTaskNet, lr: float, every_layer: bool, factor):  # type
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
+@torch.no_grad()
+def _ema_update(ema: nn.Module, net: nn.Module, decay: float) -> None:
+    for e, p in zip(ema.state_dict().values(), net.state_dict().values()):
+        if e.dtype.is_floating_point:
+            e.mul_(decay).add_(p, alpha=1 - decay)
+        else:
+            e.copy_(p)
+
+
 def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch: int = 64,
-          lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0) -> MultiTaskNet:
+          lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0) -> tuple[MultiTaskNet, MultiTaskNet]:
     """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), then ``polish`` epochs with
     every layer trainable (:func:`polish_schedule`; the frozen layers' batch norms keep their
     ImageNet statistics), or resume from the last ``work/multitask-epoch-N.pt``; return the
-    network."""
+    network and the EMA of its weights."""
     torch.manual_seed(seed)
     torch.set_num_threads(THREADS)
     net = MultiTaskNet(imagenet_lite0()).to(memory_format=torch.channels_last)
+    ema = copy.deepcopy(net)
     train_parts = list(parts["train"].values())
-    steps_per_epoch = sum(len(p) for p in train_parts) // batch
+    steps_per_epoch = len(_batches(train_parts, np.random.default_rng(0), batch))
     first = epochs + refine
 
     def phase(polishing: bool):  # type: ignore[no-untyped-def]
@@ -235,6 +267,7 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
         state = torch.load(done[-1], weights_only=False)
         start_epoch = state["epoch"]
         net.load_state_dict(state["net"])
+        ema.load_state_dict(state["ema"])
         if start_epoch > first:
             opt, sched = phase(True)
         opt.load_state_dict(state["opt"])
@@ -250,12 +283,13 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
         t0, sums, count = time.time(), {}, 0
         for step, idx in enumerate(_batches(train_parts, rng, batch)):
             crops, t = _gather(train_parts, idx)
-            parts_loss = losses(net(augment(to_input(crops), gen)), t)
+            parts_loss = losses(net(augment(to_input(jpeg(crops, rng)), gen)), t)
             loss = sum(parts_loss.values())
             opt.zero_grad()
             loss.backward()  # type: ignore[union-attr]
             opt.step()
             sched.step()
+            _ema_update(ema, net, min(EMA_DECAY, (1 + step + epoch * steps_per_epoch) / (10 + step + epoch * steps_per_epoch)))
             for k, v in parts_loss.items():
                 sums[k] = sums.get(k, 0.0) + float(v.detach())
             count += 1
@@ -263,29 +297,32 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
                 log.info("epoch %d step %d/%d loss %.3f (%.0fs)", epoch + 1, step, steps_per_epoch,
                          float(loss.detach()), time.time() - t0)
         metrics = evaluate(net, parts["val"])
-        log.info("epoch %d done in %.0fs; train losses %s; val %s", epoch + 1, time.time() - t0,
-                 {k: round(v / count, 3) for k, v in sums.items()}, metrics)
-        torch.save({"net": net.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                    "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "epoch": epoch + 1,
-                    "val": metrics}, work / f"multitask-epoch-{epoch + 1}.pt")
-    return net.eval()
+        ema_metrics = evaluate(ema, parts["val"])
+        log.info("epoch %d done in %.0fs; train losses %s; val %s; EMA val %s", epoch + 1, time.time() - t0,
+                 {k: round(v / count, 3) for k, v in sums.items()}, metrics, ema_metrics)
+        torch.save({"net": net.state_dict(), "ema": ema.state_dict(), "opt": opt.state_dict(),
+                    "sched": sched.state_dict(), "gen": gen.get_state(), "torch_rng": torch.get_rng_state(),
+                    "epoch": epoch + 1, "val": metrics, "ema_val": ema_metrics}, work / f"multitask-epoch-{epoch + 1}.pt")
+    return net.eval(), ema.eval()
 
 
 def calibrate(net: MultiTaskNet, val: dict[str, Part]) -> dict:
-    """Temperatures fitted on the validation parts (every view), and the gender offset that
-    brings female and male recall together there, added to the gender head's bias (in place)."""
+    """Temperatures fitted on the validation parts (every view; race on faces with one FairFace
+    race, age on the 9 groups), and the gender offset that brings female and male recall
+    together there, added to the gender head's bias (in place)."""
     from . import _temperatures
     from .calibrate import balancing_offset, fit_multilabel_temperature
 
-    views = [(p, crops) for p in val.values() for crops in p.views]
+    views = [(p, crops) for p in val.values() if len(p) for crops in p.views]
     outs = {k: np.concatenate(o) for k, o in zip(OUTPUTS, zip(*(predict(net, c) for _, c in views)))}
     truth = {k: np.concatenate([getattr(p, k) for p, _ in views]) for k in OUTPUTS}
     logits, targets = {}, {}
-    for name in ("gender", "race"):
-        has = truth[name] >= 0
-        logits[name], targets[name] = outs[name][has], truth[name][has]
-    has = truth["age"] >= 0
-    logits["age"], targets["age"] = outs["age"][has], np.rint(truth["age"][has]).astype(int)
+    has = truth["gender"] >= 0
+    logits["gender"], targets["gender"] = outs["gender"][has], truth["gender"][has]
+    has = truth["race"].sum(1) == 1
+    logits["race"], targets["race"] = outs["race"][has], truth["race"][has].argmax(1)
+    has = truth["age"][:, 0] >= 0  # a year, or a group's first year: the same 9-group either way
+    logits["age"], targets["age"] = outs["age"][has], np.rint(truth["age"][has, 0]).astype(int)
     has = truth["emotion"].sum(1) > 0
     logits["emotion"], targets["emotion"] = outs["emotion"][has], truth["emotion"][has].argmax(1)
     result = _temperatures(logits, targets)
