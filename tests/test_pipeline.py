@@ -15,12 +15,12 @@ from facescan.labels import (
     EMOTION7,
     EMOTION8,
     GENDER,
-    RACE_UTK5,
+    RACE_FAIRFACE7,
     age_group5,
     age_group9,
 )
 
-LABEL_SETS = {"gender": GENDER, "race": RACE_UTK5, "emotion": EMOTION8, "age": AGE9}
+LABEL_SETS = {"gender": GENDER, "race": RACE_FAIRFACE7, "emotion": EMOTION8, "age": AGE9}
 
 
 def _check_face(face, attributes=LABEL_SETS):
