@@ -190,6 +190,9 @@ _FACEAPI = ModelSpec(
     card="faceapi-age-gender.md",
 )
 
+# the multi-task EfficientNet-Lite0's input, shared by every model built with that recipe
+_MULTITASK_INPUT = {"input_size": 112, "color": "rgb", "mean": (127.0,), "scale": 1 / 128, "crop": "aligned:1.3"}
+
 _MULTITASK_V2 = ModelSpec(
     name="facescan-multitask-v2",
     task="attributes",
@@ -204,7 +207,7 @@ _MULTITASK_V2 = ModelSpec(
     training_data="UTKFace (80% split), CelebA (80% split, 40 attributes), All-Age-Faces (published train "
                   "split less 10%), FER2013 train with FER+ votes (less 10%); race distilled from "
                   "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
-    input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
+    **_MULTITASK_INPUT,
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
     heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.858),
            Head("race", "race", "softmax", RACE_UTK5, temperature=0.99),
@@ -228,7 +231,7 @@ _MULTITASK = ModelSpec(
     training_data="FairFace train (split `fit`: 35,989 photos from sumanvithaeadala/EthnicityDetection at "
                   "9b001ff), UTKFace (80% split), CelebA (80% split, 40 attributes), All-Age-Faces (published "
                   "train split less 10%), FER2013 train with FER+ votes (less 10%); backbone: ImageNet-1k",
-    input_size=112, color="rgb", mean=(127.0,), scale=1 / 128, crop="aligned:1.3",
+    **_MULTITASK_INPUT,
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
     heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.828),
            Head("race", "race", "softmax", RACE_FAIRFACE7, temperature=0.837),
