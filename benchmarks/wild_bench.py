@@ -85,15 +85,13 @@ def score(name: str, items: list[tuple[str, dict]], preds: list[dict]) -> dict:
         if kids:
             m["kids_gender"], m["kids_n"] = np.mean([a == b for a, b in kids]), len(kids)
     r = [(t["race"], p["race"]) for (_, t), p in zip(items, preds) if "race" in t and "race" in p]
-    if r:  # a 7-race model on UTKFace: its answer mapped to UTKFace's 5; a 5-race model on FairFace: the truth
-        from facescan.labels import FAIRFACE7_TO_UTK5, RACE_UTK5
+    if r:  # as `facescan eval` scores it: a 7-race answer mapped onto UTKFace's 5 on UTKFace; a 5-race
+        # model on FairFace scored with the truth mapped onto its 5 ("race5")
+        from facescan.eval.mapping import plan
 
-        five = set(r[0][1].probs) == set(RACE_UTK5)
-        if name.startswith("FairFace") and five:
-            m["race5"] = np.mean([FAIRFACE7_TO_UTK5[a] == b.label for a, b in r])
-        else:
-            m["race"] = np.mean([a == FAIRFACE7_TO_UTK5.get(b.label, b.label) if name.startswith("UTK")
-                                 else a == b.label for a, b in r])
+        s = plan("fairface7" if name.startswith("FairFace") else "utk5", list(r[0][1].probs))
+        m["race" if s.truth_map is None else "race5"] = np.mean([s.truth(a) == s.pred_from(b.label, b.probs)
+                                                                 for a, b in r])
     smiles = [(t["appearance"]["smiling"], p["emotion"].label == "happy") for (_, t), p in zip(items, preds)
               if "smiling" in t.get("appearance", {}) and "emotion" in p]
     if smiles:  # emotion on real colour photos: CelebA's Smiling against the answer "happy"
@@ -199,8 +197,9 @@ def main() -> None:
     if args.save:
         Path(args.save).write_text(json.dumps(result, default=float, indent=1))
     if args.add:
-        result |= {k: v for k, v in json.loads(Path(args.add).read_text()).items() if k not in result}
-        seconds += sum(v["seconds"] for v in result.values()) - sum(result[b]["seconds"] for b in args.backends.split(","))
+        added = {k: v for k, v in json.loads(Path(args.add).read_text()).items() if k not in result}
+        result |= added
+        seconds += sum(v["seconds"] for v in added.values())
     text = table(result, seconds)
     publish(text, args.write, BEGIN, END)
 

@@ -95,19 +95,20 @@ def test_heads_module_standardises():
 
 
 def test_temperature_scaling_recovers_an_overconfident_model():
+    from facescan.attributes import softmax
     from facescan.eval.metrics import expected_calibration_error
-    from facescan.train.calibrate import _softmax, fit_temperature, nll
+    from facescan.train.calibrate import fit_temperature, nll
 
     rng = np.random.default_rng(0)
     true_logits = rng.normal(size=(4000, 5)) * 1.5
-    target = np.array([rng.choice(5, p=p) for p in _softmax(true_logits)])
+    target = np.array([rng.choice(5, p=p) for p in softmax(true_logits)])
     overconfident = true_logits * 3  # what an overfit network emits
     t = fit_temperature(overconfident, target)
     assert t == pytest.approx(3.0, rel=0.15)
     assert nll(overconfident, target, t) < nll(overconfident, target, 1.0)
 
     def ece(temp):
-        p = _softmax(overconfident / temp)
+        p = softmax(overconfident / temp)
         return expected_calibration_error(p.max(1), p.argmax(1) == target)
 
     assert ece(t) < ece(1.0) / 2

@@ -13,7 +13,8 @@ from .models import Head, ModelSpec
 from .types import Prediction
 
 
-def _softmax(x: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+def softmax(x: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+    """Row-wise softmax of logits ``x`` at ``temperature``."""
     z = x / temperature
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -82,7 +83,7 @@ def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
         return [multilabel_prediction(dict(zip(head.labels, map(float, p)))) for p in 1 / (1 + np.exp(-z))]
     if head.kind == "years":
         return _years_predictions(raw, head.spread)
-    probs = _softmax(raw.astype(np.float64), head.temperature)
+    probs = softmax(raw.astype(np.float64), head.temperature)
     if head.kind == "age_bins":
         return _age_predictions(probs)
     labels = head.labels

@@ -44,6 +44,13 @@ FAIRFACE7_TO_UTK5 = {
 }
 
 
+def fairface7_races(label: str) -> tuple[str, ...]:
+    """The FairFace races a race label covers: itself for one of FairFace's 7, and for one of
+    UTKFace's 5 the races that map onto it (``asian``: East and Southeast Asian; ``others``:
+    Latino/Hispanic and Middle Eastern)."""
+    return tuple(r for r in RACE_FAIRFACE7 if label in (r, FAIRFACE7_TO_UTK5[r]))
+
+
 def _group(years: float, starts: tuple[int, ...], labels: tuple[str, ...]) -> str:
     """Fractional years are floored first (a 2.9-year-old is 2), as ages are counted."""
     if math.isnan(years) or years < 0:

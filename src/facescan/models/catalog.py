@@ -193,6 +193,16 @@ _FACEAPI = ModelSpec(
 # the multi-task EfficientNet-Lite0's input, shared by every model built with that recipe
 _MULTITASK_INPUT = {"input_size": 112, "color": "rgb", "mean": (127.0,), "scale": 1 / 128, "crop": "aligned:1.3"}
 
+
+def _multitask_heads(races: tuple[str, ...], gender: float, race: float, age: float, emotion: float,
+                     appearance: float) -> tuple[Head, ...]:
+    """The multi-task network's five outputs, with their temperatures (fitted on validation data)."""
+    return (Head("gender", "gender", "softmax", GENDER, temperature=gender),
+            Head("race", "race", "softmax", races, temperature=race),
+            Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=age),
+            Head("emotion", "emotion", "softmax", EMOTION8, temperature=emotion),
+            Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=appearance))
+
 _MULTITASK_V2 = ModelSpec(
     name="facescan-multitask-v2",
     task="attributes",
@@ -209,11 +219,7 @@ _MULTITASK_V2 = ModelSpec(
                   "facescan-utkface-stacked on CelebA and All-Age-Faces; backbone: ImageNet-1k",
     **_MULTITASK_INPUT,
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.858),
-           Head("race", "race", "softmax", RACE_UTK5, temperature=0.99),
-           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=1.145),
-           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.654),
-           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.128)),
+    heads=_multitask_heads(RACE_UTK5, gender=0.858, race=0.99, age=1.145, emotion=0.654, appearance=1.128),
     card="facescan-multitask-v2.md",
 )
 
@@ -233,11 +239,7 @@ _MULTITASK = ModelSpec(
                   "train split less 10%), FER2013 train with FER+ votes (less 10%); backbone: ImageNet-1k",
     **_MULTITASK_INPUT,
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=(Head("gender", "gender", "softmax", GENDER, temperature=0.828),
-           Head("race", "race", "softmax", RACE_FAIRFACE7, temperature=0.837),
-           Head("age", "age", "age_bins", tuple(str(y) for y in range(101)), temperature=0.916),
-           Head("emotion", "emotion", "softmax", EMOTION8, temperature=0.684),
-           Head("appearance", "appearance", "multilabel", APPEARANCE, temperature=1.01)),
+    heads=_multitask_heads(RACE_FAIRFACE7, gender=0.828, race=0.837, age=0.916, emotion=0.684, appearance=1.01),
     card="facescan-multitask.md",
 )
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import vocabulary
-from ..labels import FAIRFACE7_TO_UTK5, RACE_FAIRFACE7
+from ..labels import FAIRFACE7_TO_UTK5, fairface7_races
 from .colors import CLOTHING_WORDS, COLOUR_WORDS, HAIR_COLOUR_WORDS, HAIR_ONLY, HAIR_WORDS, accepted
 
 MAX_AGE = vocabulary.MAX_AGE
@@ -92,8 +92,7 @@ DECADES = vocabulary.DECADES
 def _race_labels(concept: str) -> tuple[str, ...]:
     """The model labels a race concept accepts, in UTKFace's 5 and FairFace's 7, so it scores
     with a model of either set (a bare "asian" is East or Southeast Asian)."""
-    fairface = [r for r in RACE_FAIRFACE7 if concept in (r, FAIRFACE7_TO_UTK5[r])]
-    return tuple(dict.fromkeys([FAIRFACE7_TO_UTK5.get(concept, concept), *fairface]))
+    return tuple(dict.fromkeys([FAIRFACE7_TO_UTK5.get(concept, concept), *fairface7_races(concept)]))
 
 
 # race phrase -> (FairFace-style value, the labels it accepts); "other" is not a race here

@@ -74,9 +74,10 @@ def _temperatures(logp: dict, targets: dict) -> dict:
     """Fitted temperature and validation ECE before/after, per head (age: on the 9 groups)."""
     import numpy as np
 
+    from ..attributes import softmax
     from ..eval.metrics import expected_calibration_error
     from ..labels import AGE9, age_group9
-    from .calibrate import _softmax, fit_temperature, grouped
+    from .calibrate import fit_temperature, grouped
 
     out = {}
     for name, z in logp.items():
@@ -88,7 +89,7 @@ def _temperatures(logp: dict, targets: dict) -> dict:
         t = fit_temperature(z, y, groups)
         eces = []
         for temp in (1.0, t):
-            p = grouped(_softmax(z, temp), groups)
+            p = grouped(softmax(z, temp), groups)
             eces.append(expected_calibration_error(p.max(1), p.argmax(1) == y))
         out[name] = {"temperature": round(t, 3), "val_ece_before": round(eces[0], 4),
                      "val_ece_after": round(eces[1], 4)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..attributes import _softmax
+from ..attributes import softmax
 
 
 def grouped(p: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
@@ -20,7 +20,7 @@ def nll(logits: np.ndarray, target: np.ndarray, temperature: float,
         groups: np.ndarray | None = None) -> float:
     """Mean NLL of ``target`` under softmax(logits / T). With ``groups`` (class -> group index),
     probabilities are summed per group first and ``target`` holds group indices."""
-    p = grouped(_softmax(logits, temperature), groups)
+    p = grouped(softmax(logits, temperature), groups)
     return float(-np.log(np.clip(p[np.arange(len(target)), target], 1e-12, None)).mean())
 
 

@@ -23,14 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from ..datasets import Sample, open_dataset, split_of
-from ..labels import AGE9, AGE9_START, APPEARANCE, EMOTION8, FAIRFACE7_TO_UTK5, GENDER, RACE_FAIRFACE7
+from ..labels import AGE9, AGE9_START, APPEARANCE, EMOTION8, GENDER, RACE_FAIRFACE7, fairface7_races
 
 log = logging.getLogger(__name__)
 
 AGE_BINS = 101
-# each UTKFace race as the FairFace races it covers ("others" is mostly Latino and Middle Eastern)
-UTK5_AS_FAIRFACE7 = {utk: tuple(r for r in RACE_FAIRFACE7 if FAIRFACE7_TO_UTK5[r] == utk)
-                     for utk in set(FAIRFACE7_TO_UTK5.values())}
 # FairFace's age groups as year intervals (first, last year; "70+" up to the last bin)
 AGE9_YEARS = {g: (s, (AGE9_START[i + 1] - 1) if i + 1 < len(AGE9) else AGE_BINS - 1)
               for i, (g, s) in enumerate(zip(AGE9, AGE9_START))}
@@ -78,8 +75,7 @@ def _targets(name: str, samples: list[Sample], views: list[np.ndarray]) -> Part:
     for i, s in enumerate(samples):
         labels = s.labels
         if "race" in labels:
-            allowed = (labels["race"],) if labels["race"] in RACE_FAIRFACE7 else UTK5_AS_FAIRFACE7[labels["race"]]
-            race[i, [RACE_FAIRFACE7.index(r) for r in allowed]] = 1
+            race[i, [RACE_FAIRFACE7.index(r) for r in fairface7_races(labels["race"])]] = 1
         if "age" in labels:
             age[i] = min(float(labels["age"]), AGE_BINS - 1)
         elif "age_group" in labels:

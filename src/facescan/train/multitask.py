@@ -30,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..attributes import median_years
+from ..attributes import median_years, softmax
 from ..labels import AGE9, APPEARANCE, EMOTION8, GENDER, RACE_FAIRFACE7, age_group9
 from .augment import augment, jpeg
 from .effnet import FEATURES, EfficientNetLite0, imagenet_lite0
@@ -133,11 +133,16 @@ def _batches(parts: list[Part], rng: np.random.Generator, batch: int) -> list[np
     anew each epoch), shuffled, cut into batches."""
     rows = []
     for k, p in enumerate(parts):
-        chosen = rng.permutation(len(p))[:max(1, round(len(p) * SHARES.get(p.name, 1.0)))]
+        chosen = rng.permutation(len(p))[:_drawn(p)]
         rows.append(np.stack([np.full(len(chosen), k), chosen, rng.integers(0, len(p.views), len(chosen))], 1))
     order = np.concatenate(rows)
     order = order[rng.permutation(len(order))]
     return [order[i:i + batch] for i in range(0, len(order) - batch + 1, batch)]
+
+
+def _drawn(part: Part) -> int:
+    """How many of ``part``'s faces one epoch draws."""
+    return max(1, round(len(part) * SHARES.get(part.name, 1.0)))
 
 
 def _gather(parts: list[Part], idx: np.ndarray) -> tuple[np.ndarray, dict[str, torch.Tensor]]:
@@ -152,11 +157,6 @@ def predict(net: nn.Module, crops: np.ndarray, batch: int = 256) -> list[np.ndar
     net.eval()
     outs = [net(to_input(crops[i:i + batch])) for i in range(0, len(crops), batch)]
     return [torch.cat(o).numpy() for o in zip(*outs)]
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    p = np.exp(z - z.max(1, keepdims=True))
-    return p / p.sum(1, keepdims=True)
 
 
 def part_metrics(outs: Sequence[np.ndarray], part: Part) -> dict[str, float]:
@@ -177,7 +177,7 @@ def part_metrics(outs: Sequence[np.ndarray], part: Part) -> dict[str, float]:
     if has.any():
         m["race"] = float(part.race[np.arange(len(r)), r.argmax(1)][has].mean())
     lo, hi = part.age[:, 0], part.age[:, 1]
-    years = median_years(_softmax(a)) if (lo >= 0).any() else None
+    years = median_years(softmax(a)) if (lo >= 0).any() else None
     has = (lo >= 0) & (lo == hi)
     if has.any():
         m["age_mae"] = float(np.abs(years - lo)[has].mean())
@@ -250,7 +250,7 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
     net = MultiTaskNet(imagenet_lite0()).to(memory_format=torch.channels_last)
     ema = copy.deepcopy(net)
     train_parts = list(parts["train"].values())
-    steps_per_epoch = len(_batches(train_parts, np.random.default_rng(0), batch))
+    steps_per_epoch = sum(_drawn(p) for p in train_parts) // batch
     first = epochs + refine
 
     def phase(polishing: bool):  # type: ignore[no-untyped-def]
