@@ -128,7 +128,7 @@ def run(backends: list[str]) -> dict:
     result: dict = {}
     for backend in backends:
         start = time.perf_counter()
-        analyzer = Analyzer(backend=backend, whole_image_fallback=True)
+        analyzer = Analyzer(backend=backend, if_no_face="whole")
         result[backend] = {name: score(name, items, predict(analyzer, items)) for name, items in data.items()}
         result[backend]["seconds"] = time.perf_counter() - start
     return result

@@ -15,7 +15,7 @@ N = 300
 
 @pytest.fixture(scope="module")
 def analyzer():
-    return Analyzer(whole_image_fallback=True)
+    return Analyzer(if_no_face="whole")
 
 
 def _answers(analyzer, samples):

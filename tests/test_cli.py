@@ -89,6 +89,37 @@ def test_interrupt_keeps_what_was_written(folder, tmp_path, monkeypatch):
     assert len(_records(out)) == 3
 
 
+def test_if_no_face_whole_makes_a_faceless_image_one_marked_face(folder, tmp_path, capsys):
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.full((160, 120, 3), 128, np.uint8)).save(tmp_path / "grey.png")
+    inputs = [str(tmp_path / "grey.png"), str(folder / "face0.jpg")]
+    out = tmp_path / "skip.jsonl"
+    assert cli.main(["analyze", *inputs, "-q", "--attributes", "gender", "-o", str(out)]) == 0
+    assert [len(r["faces"]) for r in _records(out)] == [0, 1]
+    out = tmp_path / "whole.jsonl"
+    assert cli.main(["analyze", *inputs, "-q", "--attributes", "gender", "--if-no-face", "whole", "-o", str(out)]) == 0
+    grey, face = _records(out)
+    assert grey["faces"] == [{"bbox": [0.0, 0.0, 120.0, 160.0], "score": 0.0, "found_by": "whole-image",
+                              "landmarks": None, "attributes": grey["faces"][0]["attributes"]}]
+    assert list(grey["faces"][0]["attributes"]) == ["gender"]
+    assert [f["found_by"] for f in face["faces"]] == ["yunet"]  # a face found is kept as it is
+    assert cli.main(["analyze", *inputs, "-q", "--if-no-face", "whole", "-o", str(tmp_path / "r.csv")]) == 0
+    rows = list(csv.DictReader((tmp_path / "r.csv").read_text().splitlines()))
+    assert [(r["score"], r["found_by"]) for r in rows] == [("0.0", "whole-image"), (rows[1]["score"], "yunet")]
+    capsys.readouterr()
+    assert cli.main(["analyze", inputs[0], "-q", "--attributes", "gender", "--if-no-face", "whole"]) == 0
+    assert "  #1 [0, 0, 120, 160] (no face found: the whole image) " in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["analyze", inputs[0], "--if-no-face", "crop"])
+    assert exit_.value.code == cli.EXIT_USAGE
+    assert "invalid choice: 'crop' (choose from" in capsys.readouterr().err
+    helped = subprocess.run([sys.executable, "-m", "facescan.cli", "analyze", "--help"], capture_output=True,
+                            text=True, check=True).stdout
+    assert "--if-no-face {skip,whole}" in helped and "passport photo" in " ".join(helped.split())
+
+
 def test_usage_errors_exit_2(tmp_path, capsys):
     assert cli.main(["analyze", str(tmp_path), "-q"]) == cli.EXIT_USAGE  # empty folder
     assert cli.main(["analyze", "x.jpg", "--attributes", "height"]) == cli.EXIT_USAGE

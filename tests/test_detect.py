@@ -9,12 +9,12 @@ from facescan.detect import MTCNN, Detection, YuNet, iou, make_detector, merge, 
 from facescan.errors import ConfigError
 
 
-def _det(box, score=0.9, marks=True):
+def _det(box, score=0.9, marks=True, source=""):
     x1, y1, x2, y2 = box
     w, h = x2 - x1, y2 - y1
     lm = ((x1 + 0.3 * w, y1 + 0.4 * h), (x1 + 0.7 * w, y1 + 0.4 * h), (x1 + 0.5 * w, y1 + 0.6 * h),
           (x1 + 0.35 * w, y1 + 0.8 * h), (x1 + 0.65 * w, y1 + 0.8 * h)) if marks else None
-    return Detection(box, score, lm)
+    return Detection(box, score, lm, source)
 
 
 def test_merge_keeps_one_box_per_face_and_drops_implausible_ones():
@@ -26,6 +26,14 @@ def test_merge_keeps_one_box_per_face_and_drops_implausible_ones():
     assert kept == [a2, other]
     assert not plausible(flat) and not plausible(squeezed) and plausible(_det((0, 0, 10, 12), marks=False))
     assert merge([a, other], max_faces=1) == [a]
+
+
+def test_merge_keeps_the_source_of_the_box_it_keeps():
+    base, fine = _det((100, 100, 180, 200), 0.9, source="yunet"), _det((104, 98, 186, 204), 0.95, source="yunet/fine")
+    assert [d.source for d in merge([base, fine])] == ["yunet/fine"]
+    assert [d.source for d in merge([base, _det((104, 98, 186, 204), 0.7, source="yunet/coarse")])] == ["yunet"]
+    whole = make_detector("none").detect(np.zeros((48, 40, 3), np.uint8))
+    assert whole == [Detection((0.0, 0.0, 40.0, 48.0), 1.0, None, "none")]
 
 
 def test_scales_option():
@@ -91,6 +99,9 @@ def test_small_faces_are_found_by_the_automatic_second_look(chips):
     one_pass = _found(YuNet(scales=(1.0,)), img, truth)
     auto = _found(YuNet(), img, truth)
     assert auto[0] >= 5 and auto[0] > one_pass[0] and auto[1] <= len(truth) + 1
+    # each box names its pass: the faces the base pass missed come from the second look
+    assert "yunet/fine" in {d.source for d in YuNet().detect(img)}
+    assert "yunet/x2" in {d.source for d in YuNet(scales=(1.0, 2.0)).detect(img)} <= {"yunet/x1", "yunet/x2"}
 
 
 def test_ordinary_and_frame_filling_faces_one_box_each(chips):
@@ -121,7 +132,7 @@ def test_mtcnn_finds_small_and_ordinary_faces_with_landmarks_in_order(chips):
         # facescan's order: the person's right eye first (on the viewer's left), then left eye,
         # nose, right and left mouth corners
         assert rx < nx < lx and mrx < mlx and max(ry, ly) < ny < min(mry, mly)
-        assert 0.5 <= d.score <= 1.0
+        assert 0.5 <= d.score <= 1.0 and d.source == "mtcnn"
     assert len(MTCNN(max_faces=2).detect(img)) == 2
     assert MTCNN().detect(np.full((300, 400, 3), 128, np.uint8)) == []
 

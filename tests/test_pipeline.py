@@ -89,12 +89,29 @@ def test_no_face_gives_empty_list_and_bad_input_an_error_record(analyzer, tmp_pa
     json.dumps([r.to_dict() for r in results])  # serialisable
 
 
+def test_if_no_face_whole_gives_the_whole_image_as_one_marked_face(analyzer, utk_samples):
+    grey = np.full((120, 90, 3), 128, np.uint8)
+    noise = np.random.default_rng(0).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    assert analyzer.analyze(grey) == [] and analyzer.analyze(noise) == []  # the default: "skip"
+    results = list(Analyzer("gender,age", if_no_face="whole").analyze_many([grey, noise, utk_samples[0].path]))
+    for result, (h, w) in zip(results[:2], [(120, 90), (200, 300)]):
+        (face,) = result.faces
+        assert face.bbox == (0.0, 0.0, float(w), float(h)) and face.score == 0.0 and face.landmarks is None
+        assert face.found_by == "whole-image" and set(face.attributes) == {"gender", "age"}
+        assert result.to_dict()["faces"][0]["found_by"] == "whole-image"
+    (real,) = results[2].faces  # a face the detector finds is analysed as without the option
+    assert real.found_by == "yunet" and real.score > 0.5 and len(real.landmarks) == 5
+    assert [f.bbox for f in analyzer.analyze(utk_samples[0].path)] == [real.bbox]
+    with pytest.raises(ConfigError, match="if_no_face must be one of skip, whole.*'crop'"):
+        Analyzer(if_no_face="crop")
+
+
 def test_attribute_subset_and_whole_image_detector(fer_dir):
     path = next((fer_dir / "test" / "happy").glob("*.jpg"))
     only = Analyzer(attributes="emotion", detector="none")
     faces = only.analyze(path)
     assert len(faces) == 1 and list(faces[0].attributes) == ["emotion"]
-    assert faces[0].bbox == (0.0, 0.0, 48.0, 48.0)
+    assert faces[0].bbox == (0.0, 0.0, 48.0, 48.0) and faces[0].found_by == "none"
 
 
 def test_detects_tiny_fer_faces_by_upscaling(analyzer, fer_dir):
@@ -127,7 +144,8 @@ def test_bad_options_raise_config_errors():
 def test_one_shot_analyze_and_json(utk_samples):
     faces = facescan.analyze(load_image(utk_samples[0].path), attributes=["age"])
     record = faces[0].to_dict()
-    assert set(record) == {"bbox", "score", "landmarks", "attributes"}
+    assert list(record) == ["bbox", "score", "found_by", "landmarks", "attributes"]
+    assert record["found_by"] == "yunet"
     assert set(record["attributes"]["age"]) == {"label", "years", "group5", "score", "probs"}
 
 

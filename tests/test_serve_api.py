@@ -56,6 +56,31 @@ def test_analyze_options_reach_the_analyzer(server):
     assert face["embedding_model"] == "sface" and len(face["embedding"]) == 128
 
 
+def test_if_no_face_whole_gives_a_faceless_image_one_marked_face(server):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((90, 120, 3), 128, np.uint8)).save(buf, "PNG")
+    files = [("images", ("grey.png", buf.getvalue(), "image/png")), *_files(EXAMPLE)]
+    r = httpx.post(f"{server}/v1/analyze", files=files, timeout=60)
+    assert r.status_code == 200, r.text
+    grey, photo = r.json()["results"]
+    assert grey["faces"] == [] and [f["found_by"] for f in photo["faces"]] == ["yunet", "yunet"]
+    r = httpx.post(f"{server}/v1/analyze", files=files, data={"if_no_face": "whole", "attributes": "age"}, timeout=60)
+    assert r.status_code == 200, r.text
+    grey, photo = r.json()["results"]
+    (face,) = grey["faces"]
+    assert face["bbox"] == [0.0, 0.0, 120.0, 90.0] and face["score"] == 0.0 and face["found_by"] == "whole-image"
+    assert list(face["attributes"]) == ["age"] and [f["found_by"] for f in photo["faces"]] == ["yunet", "yunet"]
+    models = httpx.get(f"{server}/v1/models").json()
+    assert models["if_no_face"] == ["skip", "whole"]
+    schema = httpx.get(f"{server}/openapi.json").json()
+    assert "passport photo" in json.dumps(schema)
+
+
 @pytest.mark.parametrize(("data", "files", "status", "words"), [
     ({}, [("images", ("notes.txt", b"not a picture", "text/plain"))], 415, "notes.txt: not an image"),
     ({}, [("images", ("empty.jpg", b"", "image/jpeg"))], 415, "empty.jpg: empty file"),
@@ -63,6 +88,7 @@ def test_analyze_options_reach_the_analyzer(server):
     ({"detector": "haar"}, None, 422, "detector"),
     ({"min_score": "2"}, None, 422, "min_score"),
     ({"detect_scales": "9"}, None, 422, "--detect-scales '9'"),
+    ({"if_no_face": "crop"}, None, 422, "if_no_face"),
     ({}, [], 422, "images"),
 ])
 def test_bad_input_is_a_clear_4xx(server, data, files, status, words):

@@ -65,6 +65,7 @@ def test_cli_writes_frames_tracks_thumbnails_and_annotated_video(clip, tmp_path)
     assert frames[10]["time_s"] == pytest.approx(1.0) and frames[10]["width"] == 320
     face = frames[40]["faces"][0]
     assert {"bbox", "score", "attributes", "track"} <= set(face) and "gender" in face["attributes"]
+    assert face["found_by"] == "yunet"
     tracks = json.loads((out / "tracks.json").read_text())
     assert len(tracks) == 4  # the four people, nobody split or merged
     for t in tracks:
@@ -199,6 +200,25 @@ def test_http_stream_and_image_sequences(clip, tmp_path, httpserver):
         Image.fromarray(img).save(tmp_path / f"f_{k:03d}.png")
     assert len(list(VideoSource(str(tmp_path / "f_%03d.png"), every=1).frames())) == 10
     assert [f.index for f in VideoSource(str(tmp_path / "*.png"), every=3).frames()] == [0, 3, 6, 9]
+
+
+def test_if_no_face_whole_on_frames_without_a_face(tmp_path):
+    from PIL import Image
+
+    for k in range(3):
+        Image.fromarray(np.full((120, 160, 3), 100 + 20 * k, np.uint8)).save(tmp_path / f"g_{k:03d}.png")
+    pattern = str(tmp_path / "g_%03d.png")
+    common = ["--every", "1", "--attributes", "gender", "-q"]
+    assert main(["video", pattern, "-o", str(tmp_path / "skip.jsonl"), *common]) == 0
+    assert [r["faces"] for r in _records(tmp_path / "skip.jsonl")] == [[], [], []]
+    assert main(["video", pattern, "-o", str(tmp_path / "whole.jsonl"), "--if-no-face", "whole", *common]) == 0
+    frames = _records(tmp_path / "whole.jsonl")
+    assert len(frames) == 3
+    for r in frames:
+        (face,) = r["faces"]
+        assert face["bbox"] == [0.0, 0.0, 160.0, 120.0] and face["score"] == 0.0
+        assert face["found_by"] == "whole-image" and list(face["attributes"]) == ["gender"]
+        assert face["track"] is not None
 
 
 def test_seeking_samples_at_the_right_times(long_clip):

@@ -16,7 +16,7 @@ from typing import IO, Any, Protocol
 from .errors import ConfigError, require
 from .types import ImageResult
 
-FLAT_COLUMNS = ("path", "error", "face", "x1", "y1", "x2", "y2", "score",
+FLAT_COLUMNS = ("path", "error", "face", "x1", "y1", "x2", "y2", "score", "found_by",
                 "gender", "gender_score", "age_years", "age_group", "age_group5", "age_score",
                 "race", "race_score", "emotion", "emotion_score", "appearance", "appearance_score")
 
@@ -28,7 +28,7 @@ def flat_rows(result: ImageResult) -> list[dict[str, Any]]:
     rows = []
     for i, face in enumerate(result.faces):
         row: dict[str, Any] = {c: None for c in FLAT_COLUMNS}
-        row.update(path=result.path, error=result.error, face=i, score=round(face.score, 4))
+        row.update(path=result.path, error=result.error, face=i, score=round(face.score, 4), found_by=face.found_by)
         row.update(zip(("x1", "y1", "x2", "y2"), (round(v, 1) for v in face.bbox)))
         for name, pred in face.attributes.items():
             key = "age_group" if name == "age" else name

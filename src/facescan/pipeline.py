@@ -47,6 +47,10 @@ BACKENDS: dict[str, dict[str, str]] = {
     "fer": {"emotion": "fer-mini-xception"},
 }
 DEFAULT_BACKEND = "facescan"
+# what an image where the detector finds no face gives: nothing, or the whole image as one face
+IF_NO_FACE = ("skip", "whole")
+# ``found_by`` of that whole-image face
+WHOLE_IMAGE = "whole-image"
 
 
 def parse_attributes(value: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -58,6 +62,13 @@ def parse_attributes(value: str | Sequence[str] | None) -> tuple[str, ...]:
     if bad or not names:
         raise ConfigError(f"unknown attribute(s) {bad or value!r}; choose from {', '.join(ALL_ATTRIBUTES)}")
     return tuple(dict.fromkeys(names))
+
+
+def check_if_no_face(value: str) -> None:
+    """Raise ConfigError unless ``value`` is one of :data:`IF_NO_FACE`."""
+    if value not in IF_NO_FACE:
+        raise ConfigError(f"if_no_face must be one of {', '.join(IF_NO_FACE)} (what an image where no face "
+                          f"is found gives: nothing, or the whole image as one face), got {value!r}")
 
 
 def check_backend(name: str) -> None:
@@ -74,9 +85,10 @@ class Analyzer:
     """Finds every face in an image and fills the requested attributes.
 
     Models are loaded once in the constructor; :meth:`analyze_many` batches the faces of
-    several images into one inference call per model. With ``whole_image_fallback``, an image
-    where the detector finds nothing is analysed as one face covering the whole image, with
-    score 0 (for data sets of face chips, where every image holds exactly one face). With
+    several images into one inference call per model. With ``if_no_face="whole"`` (default
+    ``"skip"``: no face), an image where the detector finds nothing is analysed as one face
+    covering the whole image, with score 0 and ``found_by="whole-image"`` (for inputs that are
+    already face crops: a data set chip, a passport photo). With
     ``abstain_below=p``, a prediction whose top probability is under ``p`` gets the label
     ``"uncertain"`` (its score and distribution are kept).
 
@@ -95,7 +107,7 @@ class Analyzer:
 
     def __init__(self, attributes: str | Sequence[str] | None = None, backend: str = DEFAULT_BACKEND,
                  detector: str | Detector = "yunet", min_score: float = 0.0,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, whole_image_fallback: bool = False,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, if_no_face: str = "skip",
                  abstain_below: float = 0.0, backend_options: Mapping[str, Any] | None = None,
                  detect_scales: str | None = None, max_faces: int = 0, embed: bool | str = False,
                  threads: int = 0, gpu: bool = False) -> None:
@@ -105,6 +117,7 @@ class Analyzer:
         embed_name = None if embed is False else check_embedder(None if embed is True else embed)
         if not 0.0 <= abstain_below <= 1.0:
             raise ConfigError(f"abstain_below must be a probability in [0, 1], got {abstain_below}")
+        check_if_no_face(if_no_face)
         embed_only = embed_name is not None and attributes is not None and len(attributes) == 0
         self.attributes = () if embed_only else parse_attributes(attributes)
         check_backend(backend)
@@ -122,7 +135,7 @@ class Analyzer:
                               f"(it provides {', '.join(provided)})")
         self.detector = make_detector(detector, detect_scales, max_faces) if isinstance(detector, str) else detector
         self.min_score, self.max_pixels = min_score, max_pixels
-        self.whole_image_fallback = whole_image_fallback
+        self.if_no_face = if_no_face
         self.abstain_below = abstain_below
         names = dict.fromkeys(provided[a] for a in self.attributes)
         # each model and the attributes it fills
@@ -207,10 +220,10 @@ class Analyzer:
 
     def _analyze_loaded(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
         detections = self._detect(images)
-        if self.whole_image_fallback:
+        if self.if_no_face == "whole":
             for img, dets in zip(images, detections):
                 if not dets:
-                    dets.append(Detection((0.0, 0.0, float(img.shape[1]), float(img.shape[0])), 0.0, None))
+                    dets.append(Detection((0.0, 0.0, float(img.shape[1]), float(img.shape[0])), 0.0, None, WHOLE_IMAGE))
         flat = [(i, d) for i, dets in enumerate(detections) for d in dets]
         attrs: list[dict[str, Prediction]] = [{} for _ in flat]
         for model, wanted in zip(self.models, self._wanted):
@@ -221,7 +234,7 @@ class Analyzer:
         out: list[list[Face]] = [[] for _ in images]
         for (i, d), a in zip(flat, attrs):
             ordered = {k: self._maybe_abstain(a[k]) for k in self.attributes if k in a}
-            out[i].append(Face(d.bbox, d.score, d.landmarks, ordered))
+            out[i].append(Face(d.bbox, d.score, d.landmarks, ordered, found_by=d.source or None))
         for faces in out:  # reading order: left to right
             faces.sort(key=lambda f: (f.bbox[0], f.bbox[1]))
         if self.embedder is not None:

@@ -4,6 +4,9 @@
 * ``bbox`` is ``(x1, y1, x2, y2)`` in pixels of the original image (EXIF-rotated);
 * ``landmarks`` are 5 points ``(x, y)``: right eye, left eye, nose tip, right and left mouth
   corner, as seen from the person (the first point is on the viewer's left);
+* ``found_by`` names what found a face: the detector and pass (``"yunet"``, ``"yunet/fine"``,
+  ``"mtcnn"``, ...), or ``"whole-image"`` for the whole image taken as the face when the detector
+  found none (``if_no_face="whole"``, score 0);
 * an identity ``embedding`` is a float32 vector of unit L2 norm; ``embedding_model`` names the
   embedder that made it (embeddings of different models cannot be compared);
 * every attribute is a :class:`Prediction` over a declared label set, with probabilities
@@ -60,7 +63,8 @@ class Prediction:
 
 @dataclass(frozen=True)
 class Face:
-    """One detected face, its attributes and (when asked for) its identity embedding."""
+    """One detected face, its attributes and (when asked for) its identity embedding;
+    ``found_by``: which detector and pass found it (None when not recorded)."""
 
     bbox: tuple[float, float, float, float]
     score: float
@@ -68,11 +72,13 @@ class Face:
     attributes: dict[str, Prediction] = field(default_factory=dict)
     embedding: np.ndarray | None = field(default=None, compare=False, repr=False)
     embedding_model: str | None = None
+    found_by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {
             "bbox": [round(v, 1) for v in self.bbox],
             "score": round(self.score, 4),
+            "found_by": self.found_by,
             "landmarks": None if self.landmarks is None
             else [[round(x, 1), round(y, 1)] for x, y in self.landmarks],
             "attributes": {k: p.to_dict() for k, p in self.attributes.items()},

@@ -16,6 +16,7 @@ from .common import (
     EXIT_USAGE,
     add_detect_options,
     add_engine_options,
+    add_if_no_face_option,
     add_vlm_options,
     describe_usage,
     vlm_options,
@@ -24,12 +25,14 @@ from .common import (
 
 def _print_summary(result) -> None:
     from ..output import describe
+    from ..pipeline import WHOLE_IMAGE
 
     print(f"{result.path}: " + (f"error: {result.error}" if result.error
                                 else f"{len(result.faces)} face(s)"), flush=True)
     for i, face in enumerate(result.faces):
         box = ", ".join(f"{v:.0f}" for v in face.bbox)
-        print(f"  #{i + 1} [{box}] {describe(face.attributes)}", flush=True)
+        whole = " (no face found: the whole image)" if face.found_by == WHOLE_IMAGE else ""
+        print(f"  #{i + 1} [{box}]{whole} {describe(face.attributes)}", flush=True)
 
 
 def _save_annotated(result, folder: Path, used: set[str]) -> None:
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     options = {"attributes": args.attributes, "backend": args.backend, "detector": args.detector,
                "min_score": args.min_score, "abstain_below": args.abstain_below,
                "backend_options": vlm_options(args), "detect_scales": args.detect_scales,
-               "max_faces": args.max_faces, "embed": args.embed}
+               "max_faces": args.max_faces, "embed": args.embed, "if_no_face": args.if_no_face}
     paths = list(iter_image_paths(args.paths))
     if not paths:
         print("facescan: no images found in the given paths", file=sys.stderr)
@@ -166,6 +169,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detector", default="yunet", choices=DETECTORS, help=DETECTOR_HELP)
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
     add_detect_options(p)
+    add_if_no_face_option(p)
     p.add_argument("--embed", nargs="?", const=True, default=False, metavar="MODEL",
                    help=f"also record each face's identity embedding, by MODEL ({', '.join(EMBEDDERS)}; "
                    f"default {DEFAULT_EMBEDDER}); in JSONL output only")

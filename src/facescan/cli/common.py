@@ -19,6 +19,15 @@ def add_detect_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-faces", type=int, default=0, metavar="N", help="keep the N best faces (0: all)")
 
 
+def add_if_no_face_option(p: argparse.ArgumentParser) -> None:
+    from ..pipeline import IF_NO_FACE
+
+    p.add_argument("--if-no-face", choices=IF_NO_FACE, default="skip",
+                   help="an image (or frame) where the detector finds no face: 'skip' gives no face (default); "
+                   "'whole' analyses the whole image as one face, with score 0 and found_by 'whole-image' "
+                   "(for inputs that are already face crops: a data set chip, a passport photo)")
+
+
 def add_index_options(p: argparse.ArgumentParser) -> None:
     """What indexing photos into a store takes (facescan index, and cluster with photos)."""
     p.add_argument("--model", metavar="NAME", help="embedding model (default: the store's, or the default "

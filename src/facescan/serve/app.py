@@ -24,7 +24,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from ..errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError, StoreError
 from ..identity import DEFAULT_EMBEDDER, EMBEDDERS
-from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, BACKENDS, DEFAULT_BACKEND, parse_attributes
+from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, BACKENDS, DEFAULT_BACKEND, IF_NO_FACE, parse_attributes
 from .limits import Gate, LimitsMiddleware, check_key, decode_uploads, route_class
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .settings import Settings
@@ -38,6 +38,9 @@ STATUS = {ConfigError: 422, ImageError: 422, StoreError: 409, DependencyError: 5
 Backend = Literal[tuple(BACKENDS)]  # type: ignore[valid-type]
 Detector = Literal["yunet", "mtcnn", "none"]
 Embedder = Literal[USABLE_EMBEDDERS]  # type: ignore[valid-type]
+IfNoFace = Annotated[Literal[IF_NO_FACE], Form(  # type: ignore[valid-type]
+    description="an image where no face is found: 'skip' (no face) or 'whole' (the whole image as one face, "
+    "score 0, found_by 'whole-image'; for inputs that are already face crops: a data set chip, a passport photo)")]
 Images = Annotated[list[UploadFile], File(description="one or more images (JPEG, PNG, WebP, ...)")]
 Image = Annotated[UploadFile, File(description="an image")]
 Probability = Annotated[float, Form(ge=0.0, le=1.0)]
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def models() -> dict[str, Any]:
         return {"version": __version__, "attributes": list(ALL_ATTRIBUTES), "default_attributes": list(ATTRIBUTES),
                 "backends": BACKENDS, "default_backend": DEFAULT_BACKEND, "detectors": list(Detector.__args__),
+                "if_no_face": list(IF_NO_FACE),
                 "embedders": list(USABLE_EMBEDDERS), "default_embedder": DEFAULT_EMBEDDER,
                 "store": settings.db is not None, "loaded": state.loaded(),
                 "limits": {"max_upload_mb": settings.max_upload_mb, "max_pixels": settings.max_pixels,
@@ -115,12 +119,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 detector: Annotated[Detector, Form()] = "yunet", min_score: Probability = 0.0,
                 detect_scales: Annotated[str, Form(max_length=40)] = "auto",
                 max_faces: Annotated[int, Form(ge=0, le=10_000)] = 0, abstain_below: Probability = 0.0,
-                embed: Annotated[bool, Form()] = False) -> JSONResponse:
+                embed: Annotated[bool, Form()] = False, if_no_face: IfNoFace = "skip") -> JSONResponse:
         """Faces and their attributes: one record per image, as ``facescan analyze -o``."""
         uploads = decode_uploads(images, settings)
         analyzer = state.analyze_analyzer(
             attributes=parse_attributes(attributes), backend=backend, detector=detector, min_score=min_score,
-            detect_scales=detect_scales, max_faces=max_faces, abstain_below=abstain_below, embed=embed)
+            detect_scales=detect_scales, max_faces=max_faces, abstain_below=abstain_below, embed=embed,
+            if_no_face=if_no_face)
         results = list(analyzer.analyze_many([img for _, _, img in uploads], batch_size=len(uploads)))
         records = [dataclasses.replace(r, path=name).to_dict() for (name, _, _), r in zip(uploads, results)]
         metrics.count_images("/v1/analyze", len(records), sum(len(r["faces"]) for r in records))

@@ -21,7 +21,7 @@ MAX_ANALYZERS = 8  # option combinations kept loaded; the least recently used is
 # the options of /v1/analyze when a request gives none (the CLI's defaults)
 ANALYZE_DEFAULTS: dict[str, Any] = {"attributes": ATTRIBUTES, "backend": DEFAULT_BACKEND, "detector": "yunet",
                                     "min_score": 0.0, "detect_scales": "auto", "max_faces": 0,
-                                    "abstain_below": 0.0, "embed": False}
+                                    "abstain_below": 0.0, "embed": False, "if_no_face": "skip"}
 
 
 class SharedAnalyzer:
