@@ -45,6 +45,11 @@ def celeba_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def fairface_dir() -> Path:
+    return _data_dir("fairface")
+
+
+@pytest.fixture(scope="session")
 def aaf_dir() -> Path:
     return _data_dir("aaf")
 

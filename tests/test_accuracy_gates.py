@@ -54,10 +54,8 @@ def test_ferplus_public_test_emotion(analyzer, fer_dir):
     assert _share(t["emotion"] == a["emotion"].label for t, a in answers) >= 0.7
 
 
-def test_fairface_photos_race_seven_and_age_groups(analyzer):
-    from conftest import _data_dir
-
-    answers = _answers(analyzer, open_dataset(f"fairface:{_data_dir('fairface')}", "train").samples)
+def test_fairface_photos_race_seven_and_age_groups(analyzer, fairface_dir):
+    answers = _answers(analyzer, open_dataset(f"fairface:{fairface_dir}", "train").samples)
     # 186 of these 200 photos are in the default's training split: a gate against breakage only
     assert _share(t["gender"] == a["gender"].label for t, a in answers) >= 0.85
     assert _share(t["race"] == a["race"].label for t, a in answers) >= 0.5  # measured 0.58

@@ -158,3 +158,23 @@ def test_one_yunet_serves_several_threads(chips):
     with ThreadPoolExecutor(4) as pool:  # the Analyzer detects a batch's images like this
         together = list(pool.map(det.detect, images))
     assert together == alone and all(len(found) == 1 for found in alone)
+
+
+def test_a_profile_that_fills_the_frame_is_rescued_by_mtcnn(fairface_dir):
+    """FairFace photo 317 (a woman in profile, eyes closed): YuNet alone finds no face; the
+    default hands the photo to MTCNN, which does, and says so in the source."""
+    from facescan.io import load_image
+
+    img = load_image(fairface_dir / "train" / "317.jpg")
+    assert YuNet(rescue=False).detect(img) == []
+    found = YuNet().detect(img)
+    assert [d.source for d in found] == ["mtcnn/rescue"]
+    x1, y1, x2, y2 = found[0].bbox
+    assert (x2 - x1) > 0.3 * img.shape[1] and found[0].landmarks is not None
+    # explicit scales run exactly the passes named: no rescue
+    assert YuNet(scales=(1.0,)).detect(img) == []
+
+
+def test_no_rescue_where_yunet_finds_a_face(chips):
+    img = chips[0][0]
+    assert [d.source for d in YuNet().detect(img)] == ["yunet"]

@@ -25,6 +25,8 @@ FINE_BELOW = 48
 # 2.5, not 2: at 2x YuNet still misses many faces of 16-20 px (85% of 16-24 px faces found in
 # tuning scenes, 97% at 2.5x, for ~1.4x the time of a 2x pass)
 FINE_SCALE = 2.5
+# the last look at a photo where nothing else found a face: this size, with this much padding
+RESCUE_SHRINK, RESCUE_PAD = 0.6, 0.3
 
 
 class YuNet:
@@ -37,7 +39,11 @@ class YuNet:
     :data:`FINE_SCALE` times the base scale (~6x the time of the first) only when the first
     passes found no face or one smaller than :data:`FINE_BELOW` pixels. Explicit ``scales`` run a pass at each multiple of
     the base scale instead (``(1, 2)``: always look for faces of 12-32 pixels). Passes are
-    merged by :func:`merge`.
+    merged by :func:`merge`. With automatic scales and ``rescue``, a photo where no pass found
+    a face is handed to MTCNN (source ``"mtcnn/rescue"``), and where that finds none too, YuNet
+    looks once more at a smaller, padded copy (source ``"yunet/rescue"``): YuNet alone misses
+    some strong profiles and turned faces that fill the frame, which these find (FairFace train
+    photos, ``benchmarks/detect_real.py``), for their cost on those photos alone.
     """
 
     name = "yunet"
@@ -45,7 +51,7 @@ class YuNet:
 
     def __init__(self, score_threshold: float = 0.6, nms_threshold: float = 0.3,
                  min_side: int = 224, max_side: int = 1280, scales: tuple[float, ...] | None = None,
-                 max_faces: int = 0) -> None:
+                 max_faces: int = 0, rescue: bool = True) -> None:
         self._path = str(get_spec("yunet").verified_path())
         self._thresholds = score_threshold, nms_threshold
         # one network per pass (and per thread): changing a network's input size is slow
@@ -53,6 +59,7 @@ class YuNet:
         self._local = threading.local()
         self.min_side, self.max_side = min_side, max_side
         self.scales, self.max_faces = scales, max_faces
+        self.rescue = rescue and scales is None
 
     def _net(self, role: str):  # -> cv2.FaceDetectorYN
         import cv2
@@ -129,4 +136,16 @@ class YuNet:
             found = [dataclasses.replace(d, bbox=tuple(v / base for v in d.bbox),
                                          landmarks=tuple((x / base, y / base) for x, y in d.landmarks or ()) or None)
                      for d in found]
-        return merge(found, self.max_faces)
+        kept = merge(found, self.max_faces)
+        if not kept and self.rescue:
+            kept = [dataclasses.replace(d, source="mtcnn/rescue") for d in self._rescuer().detect(image)]
+        if not kept and self.rescue:  # last: smaller and padded, for a face too big and cut to fire
+            kept = merge(self._pass(bgr, RESCUE_SHRINK * base, RESCUE_PAD, "rescue"), self.max_faces)
+        return kept
+
+    def _rescuer(self):  # -> MTCNN, one per thread
+        from .mtcnn import MTCNN
+
+        if "rescuer" not in self._local.__dict__:
+            self._local.rescuer = MTCNN(max_faces=self.max_faces)
+        return self._local.rescuer
