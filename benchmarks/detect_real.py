@@ -106,9 +106,10 @@ def main() -> None:
     ms = {(n, k): timed(d, frame) for n, d in dets.items() for k, frame in frames.items()}
     groups = ["all", *(t[0] for t in TURN), "no landmarks"]
     lines = [provenance(f"python benchmarks/detect_real.py --every {args.every}", time.perf_counter() - start), "",
-             f"FairFace train photos with their face found ({len(photos)} photos, every {args.every}-th listed; "
-             "how far the face is turned from MTCNN's landmarks); false faces on "
-             f"{len(faceless)} photos without a face; milliseconds per 1280x720 photo (2 threads; a FairFace photo enlarged, and a sample photo without a face, where the default runs MTCNN too):", "",
+             (f"FairFace train photos with their face found ({len(photos)} photos, every {args.every}-th listed; "
+              "how far the face is turned from MTCNN's landmarks); false faces on "
+              f"{len(faceless)} photos without a face; milliseconds per 1280x720 photo (2 threads; a FairFace "
+              "photo enlarged, and a sample photo without a face, where the default runs its rescue too):"), "",
              "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for g in groups:
         idx = [i for i, t in enumerate(turns) if g == "all" or t == g]

@@ -25,7 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+from detect_real import TURN, turn  # benchmarks/ is on sys.path when run as a script
+from summarize import provenance, publish
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
@@ -68,7 +69,8 @@ def predict(analyzer, items: Iterable[tuple[str, dict]]) -> list[dict]:
     out = []
     for result in analyzer.analyze_many([p for p, _ in items]):
         face = central(result.faces, result.width or 0, result.height or 0)
-        out.append({} if face is None else face.attributes)
+        # how far the face is turned (from its landmarks), for the FairFace breakdown
+        out.append({} if face is None else {**face.attributes, "turn": turn(face.landmarks)})
     return out
 
 
@@ -106,6 +108,12 @@ def score(name: str, items: list[tuple[str, dict]], preds: list[dict]) -> dict:
             hits = [t["gender"] == p["gender"].label for (_, t), p in zip(items, preds)
                     if t.get("age_group") in wanted and "gender" in p]
             m[key], m[key.split("_")[0] + "_n"] = (np.mean(hits), len(hits)) if hits else (None, 0)
+        m["by_turn"] = {}
+        for k in [t[0] for t in TURN] + ["no landmarks"]:
+            rows = [(t, p) for (_, t), p in zip(items, preds) if p.get("turn") == k and "gender" in p]
+            if rows:
+                m["by_turn"][k] = {"n": len(rows), "gender": np.mean([t["gender"] == p["gender"].label for t, p in rows]),
+                                   "age9": np.mean([t["age_group"] == p["age"].label for t, p in rows if "age" in p])}
     a = [(t["age"], p["age"].years) for (_, t), p in zip(items, preds) if "age" in t and "age" in p]
     if a:
         m["age_mae"] = np.mean([abs(x - y) for x, y in a])
@@ -175,6 +183,14 @@ def table(result: dict, seconds: float) -> str:
             race = _pct(f["race"]) if "race" in f else f"({_pct(f.get('race5'))})"
             out.append(f"| {backend} | {race} | {_pct(f.get('age9'))} | {_pct(f.get('age5'))} | "
                        f"{_pct(f.get('kids_gender'))} | {_pct(f.get('old_gender'))} |")
+        out += ["", ("The same photos by how far the face is turned (from the landmarks of the face analysed, as "
+                     "in `benchmarks/detect_real.py`): gender % / age-group %:"), "",
+                "| backend | " + " | ".join(f"{t[0]}" for t in TURN) + " | no landmarks |", "|---|---|---|---|---|"]
+        for backend, res in result.items():
+            by = res["FairFace dev"].get("by_turn", {})
+            out.append(f"| {backend} | " + " | ".join(
+                f"{_pct(by[k]['gender'])} / {_pct(by[k]['age9'])} (n={by[k]['n']})" if k in by else "-"
+                for k in [t[0] for t in TURN] + ["no landmarks"]) + " |")
     smile = [res["CelebA test"].get("smile_happy") for res in result.values()]
     if any(v is not None for v in smile):
         out += ["", "Emotion on real colour photos, CelebA `test`: the share of faces where \"happy\" agrees with "

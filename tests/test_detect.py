@@ -169,7 +169,7 @@ def test_a_profile_that_fills_the_frame_is_rescued_by_mtcnn(fairface_dir):
     assert YuNet(rescue=False).detect(img) == []
     found = YuNet().detect(img)
     assert [d.source for d in found] == ["mtcnn/rescue"]
-    x1, y1, x2, y2 = found[0].bbox
+    x1, _, x2, _ = found[0].bbox
     assert (x2 - x1) > 0.3 * img.shape[1] and found[0].landmarks is not None
     # explicit scales run exactly the passes named: no rescue
     assert YuNet(scales=(1.0,)).detect(img) == []
