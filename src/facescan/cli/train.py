@@ -19,8 +19,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"facescan train {args.recipe} needs --data (the {needs_data[args.recipe]} folder)")
     epochs = {"epochs": args.epochs} if args.epochs else {}
     if args.recipe == "multitask":
+        polish = {"polish": args.polish} if args.polish is not None else {}
         report = train.build_multitask(Path(args.data), out, work, seed=args.seed,
-                                       fairface=Path(args.fairface) if args.fairface else None, **epochs)
+                                       fairface=Path(args.fairface) if args.fairface else None, **epochs, **polish)
     elif args.recipe == "utkface-heads":
         report = train.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "utkface-finetune":
@@ -50,6 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="ONNX file to write (mtcnn: the folder for its three files)")
     p.add_argument("--work", default=".facescan-work", help="downloads and feature caches")
     p.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
+    p.add_argument("--polish", type=int, help="multitask: epochs with every layer trained at a tenth of the "
+                   "rate after --epochs (default: the recipe's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the JSON report here")
     p.set_defaults(func=run)

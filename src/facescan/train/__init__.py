@@ -163,7 +163,7 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
 
 
 def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 0,
-                    polish: int = 0, fairface: Path | None = None) -> dict:
+                    polish: int = 4, fairface: Path | None = None) -> dict:
     """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on FairFace train (the folder
     ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
     and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
