@@ -32,7 +32,7 @@ import numpy as np
 from ann_bench import K, exact_topk, rss_mb, synthetic
 from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
 
-from facescan.store.records import NewPhoto
+from facescan.store import NewPhoto
 from facescan.types import Face, Prediction
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,7 +73,7 @@ def load(store, vectors: np.ndarray, model: str, attrs: dict) -> None:
         records = [NewPhoto(hashlib.sha256(str(i).encode()).hexdigest(), f"/synthetic/{i // 1000}/{i}.jpg",
                             100_000, 640, 480, [Face((100.0, 80.0, 260.0, 280.0), 0.9, None, preds, vectors[i], model)])
                    for i in range(start, min(start + CHUNK, len(vectors)))]
-        store._write(records, model)
+        store.add_photos(records, model)
 
 
 def open_backend(backend: str, workdir: str, pg_url: str | None):

@@ -28,7 +28,7 @@ from summarize import provenance, publish  # benchmarks/ is on sys.path when run
 from facescan import Analyzer
 from facescan.datasets import read_utkface
 from facescan.labels import age_group9
-from facescan.video import Tracker, VideoSource
+from facescan.video import Tracker, VideoSource, analyze_video
 from facescan.video.synth import make_clip, pick_people, render, score_tracks, write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +47,7 @@ def timed_run(analyzer: Analyzer, path: str, **sampling) -> tuple[float, int]:
     """Seconds to analyse and track a whole video, and the frames analysed."""
     tracker = Tracker(keep_predictions=False)
     start, n = time.perf_counter(), 0
-    for _ in analyzer.analyze_video(path, tracker=tracker, **sampling):
+    for _ in analyze_video(analyzer, path, tracker=tracker, **sampling):
         tracker.pop_ended()
         n += 1
     tracker.finish()
@@ -147,7 +147,7 @@ def part_tracking(n_clips: int, seconds: float, tmp: Path) -> dict:
             "track_frames": {"gender": [], "race": [], "age9": [], "age_err": []}}
     for k, people in enumerate(people_sets(n_clips)):
         clip = make_clip(tmp / f"track{k}.mp4", people, 640, 360, FPS, seconds, face_frac=0.35, seed=k)
-        results = list(analyzer.analyze_video(clip.path, fps=5, tracker=False))
+        results = list(analyze_video(analyzer, clip.path, fps=5, tracker=False))
         runs = {"facescan": relink(results, False), "facescan --embed": relink(results, True),
                 "ByteTrack (supervision 0.29.1)": (bytetrack_ids(results, 5.0), None)}
         for name, (ids, _) in runs.items():
@@ -242,7 +242,7 @@ def section(res: dict) -> str:
     if sp:
         lines += [(f"Synthetic {W}x{H} clip, {sp['seconds']:.0f} s at {FPS:.0f} fps ({sp['frames']} frames), 4 people "
                   "(UTKFace chips at 216 px) crossing, occluded, entering and leaving; all four attributes, "
-                  "tracking on. Wall time of `Analyzer.analyze_video` (decoding in its own thread) after a warm-up."), "",
+                  "tracking on. Wall time of `facescan.video.analyze_video` (decoding in its own thread) after a warm-up."), "",
                   "| run | frames analysed | seconds | speed |", "|---|---|---|---|",
                   (f"| 5 sampled fps (the default) | {sp['fps5_frames']} | {sp['fps5_s']:.1f} | "
                   f"**{sp['x_realtime']:.1f}x real time** |"),

@@ -19,7 +19,7 @@ av = pytest.importorskip("av", reason="needs facescan[video] (PyAV)")
 from facescan import Analyzer, VideoError, track_video
 from facescan.cli import main
 from facescan.types import Prediction
-from facescan.video import Tracker, VideoSource
+from facescan.video import Tracker, VideoSource, analyze_video
 from facescan.video.aggregate import Aggregate
 from facescan.video.synth import make_clip, pick_people, render, score_tracks, write_frames, write_tone
 
@@ -80,7 +80,7 @@ def test_cli_writes_frames_tracks_thumbnails_and_annotated_video(clip, tmp_path)
 
 
 def test_tracks_follow_people_through_crossing_and_occlusion(clip, analyzer):
-    results = list(analyzer.analyze_video(clip.path, fps=10))
+    results = list(analyze_video(analyzer, clip.path, fps=10))
     scores = score_tracks(clip, results)
     assert scores["switches"] == 0
     assert scores["tracks"] == 4 and len(set(scores["mapping"].values())) == 4
@@ -162,7 +162,7 @@ def test_bad_inputs_give_clear_errors(clip, tmp_path, analyzer):
     assert "not.mp4: cannot open as a video" in _error_of(_write(tmp_path / "not.mp4", b"garbage" * 100))
     assert "76,800 pixels per frame is over the limit of 10,000" in _error_of(clip.path, max_pixels=10_000)
     # through the Analyzer: an error record, never an exception
-    results = list(Analyzer(max_pixels=10_000).analyze_video(clip.path))
+    results = list(analyze_video(Analyzer(max_pixels=10_000), clip.path))
     assert len(results) == 1 and "over the limit" in results[0].error and results[0].faces == []
     rc = main(["video", str(empty), str(tone), clip.path, "-o", str(tmp_path / "f.jsonl"), "--fps", "1", "-q"])
     records = _records(tmp_path / "f.jsonl")
@@ -238,7 +238,7 @@ def test_memory_stays_flat_over_a_long_video(long_clip, analyzer, tmp_path):
     not by the video's length), which would hide what is measured here."""
     tracker = Tracker(keep_predictions=False)
     rss = []
-    results = analyzer.analyze_video(long_clip, every=8, batch_size=1, tracker=tracker, keep_images=False)
+    results = analyze_video(analyzer, long_clip, every=8, batch_size=1, tracker=tracker, keep_images=False)
     for k, r in enumerate(results):
         assert r.error is None
         tracker.pop_ended()

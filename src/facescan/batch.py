@@ -179,7 +179,7 @@ def split_readable(paths: Sequence[str]) -> tuple[list[str], list[ImageResult]]:
 
 class StoreIndexer:
     """Indexes batches straight into a PostgreSQL store (many of these may write at once): the
-    store's own write path (:meth:`FaceStore._index_found`: skip known photos by sha256, record
+    store's own write path (:meth:`FaceStore.index_found`: skip known photos by sha256, record
     moves and failures, one transaction per batch). Calling it gives one row: the batch's counts.
     ``prefix`` is put before each batch path (``s3://``: engines hand out URLs without their scheme)."""
 
@@ -199,8 +199,6 @@ class StoreIndexer:
         self.prefix = prefix
 
     def __call__(self, batch: Mapping[str, Any]) -> dict[str, list[Any]]:
-        from .store import IndexSummary
-
         paths = [self.prefix + str(p) for p in _column(batch, "path")]
         datas = {p: bytes(d) for p, d in zip(paths, _column(batch, "bytes"))}
         found = [(p, len(d), sha256(d)) for p, d in datas.items()]
@@ -209,9 +207,7 @@ class StoreIndexer:
             results = self.analyzer.analyze_many([datas[p] for p, _, _ in new], batch_size=self.batch_size)
             return [BatchAnalyzer._named(r, p, datas[p]) for (p, _, _), r in zip(new, results)]
 
-        summary = IndexSummary()
-        with self.store._guard():
-            self.store._index_found(found, [], self.model, analyze, summary, self.seen)
+        summary = self.store.index_found(found, self.model, analyze, seen=self.seen)
         return {"photos": [len(found)], "new": [summary.new], "skipped": [summary.skipped],
                 "moved": [summary.moved], "failed": [summary.failed], "faces": [summary.faces],
                 "failures": [json.dumps(summary.failures)]}

@@ -1,4 +1,4 @@
-"""Label sets, in the order models emit them, and explicit mappings between them.
+"""Attribute names and label sets, in the order models emit them, and explicit mappings between them.
 
 Every label is lower-case ASCII. Mappings that lose information go one way only: UTKFace's
 ``asian`` cannot be split into FairFace's ``east_asian`` / ``southeast_asian``, so no function
@@ -9,6 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+# the attributes an Analyzer fills by default, and those asked for by name only
+# (``--attributes ...,appearance``: eyeglasses, hat, hair, beard...)
+ATTRIBUTES = ("gender", "age", "race", "emotion")
+OPTIONAL_ATTRIBUTES = ("appearance",)
+ALL_ATTRIBUTES = ATTRIBUTES + OPTIONAL_ATTRIBUTES
 
 GENDER = ("male", "female")
 

@@ -16,6 +16,7 @@ from .attributes import AttributeBackend, OnnxAttributeModel
 from .detect import Detection, Detector, make_detector
 from .errors import ConfigError, FacescanError
 from .io import DEFAULT_MAX_PIXELS, ImageInput, load_image
+from .labels import ALL_ATTRIBUTES, ATTRIBUTES, OPTIONAL_ATTRIBUTES  # noqa: F401 (re-exported)
 from .models import get_spec
 from .types import Face, ImageResult, Prediction
 
@@ -24,10 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ATTRIBUTES = ("gender", "age", "race", "emotion")
-# asked for by name only (``--attributes ...,appearance``): eyeglasses, hat, hair, beard...
-OPTIONAL_ATTRIBUTES = ("appearance",)
-ALL_ATTRIBUTES = ATTRIBUTES + OPTIONAL_ATTRIBUTES
 UNCERTAIN = "uncertain"
 
 # backend name -> which model fills each attribute it provides
@@ -85,7 +82,8 @@ class Analyzer:
     """Finds every face in an image and fills the requested attributes.
 
     Models are loaded once in the constructor; :meth:`analyze_many` batches the faces of
-    several images into one inference call per model. With ``if_no_face="whole"`` (default
+    several images into one inference call per model (videos:
+    :func:`facescan.video.analyze_video`). With ``if_no_face="whole"`` (default
     ``"skip"``: no face), an image where the detector finds nothing is analysed as one face
     covering the whole image, with score 0 and ``found_by="whole-image"`` (for inputs that are
     already face crops: a data set chip, a passport photo). With
@@ -173,24 +171,8 @@ class Analyzer:
         if batch:
             yield from self._run_batch(batch)
 
-    def analyze_video(self, source: Any, fps: float | None = None, every: int | None = None,
-                      batch_size: int = 4, tracker: Any = True, keep_images: bool = False,
-                      timeout: float = 10.0) -> Iterator[Any]:
-        """One :class:`facescan.video.FrameResult` per sampled frame of a video file, image
-        sequence pattern, webcam index or stream URL (needs ``facescan[video]``).
-
-        Frames are sampled every ``1/fps`` seconds (default 5 per second) or every ``every``-th
-        frame, and their faces analysed in batches of ``batch_size`` frames. With ``tracker``
-        (True: a new :class:`facescan.video.Tracker`; or your own, to collect its tracks) each
-        face gets a track id. A video that cannot be opened, or stops early, ends with an error
-        record saying where. ``timeout`` bounds opening and reading a stream, in seconds.
-        """
-        from .video.analyze import analyze_video
-
-        return analyze_video(self, source, fps, every, batch_size, tracker, keep_images, timeout)
-
     def _run_batch(self, batch: list[tuple[str, np.ndarray | None, str | None]]) -> Iterator[ImageResult]:
-        found, error = self._analyze_or_fail([img for _, img, _ in batch if img is not None])
+        found, error = self.analyze_batch([img for _, img, _ in batch if img is not None])
         faces = iter(found)
         for name, img, err in batch:
             if img is None:
@@ -200,9 +182,10 @@ class Analyzer:
                 h, w = img.shape[:2]
                 yield ImageResult(name, next(faces), error, width=w, height=h)
 
-    def _analyze_or_fail(self, images: Sequence[np.ndarray]) -> tuple[list[list[Face]], str | None]:
-        """The faces of each image, or, when a model fails, no faces and the error that every
-        image of the batch records."""
+    def analyze_batch(self, images: Sequence[np.ndarray]) -> tuple[list[list[Face]], str | None]:
+        """The faces of each decoded RGB image (one batch: one inference call per model) and
+        None; or, when a model fails, no faces for any image and the error that each records
+        (what :func:`facescan.video.analyze_video` does with each batch of frames)."""
         try:
             return self._analyze_loaded(images), None
         except FacescanError as exc:

@@ -70,7 +70,7 @@ class _Run:
 
 
 def _one(analyzer, source: str, args: argparse.Namespace, run: _Run, several: bool, progress) -> None:
-    from ..video import Tracker, VideoSource
+    from ..video import Tracker, VideoSource, analyze_video
     from ..video.write import AnnotatedVideo
 
     src = VideoSource(source, args.fps, args.every, max_pixels=analyzer.max_pixels, timeout=args.timeout,
@@ -79,8 +79,8 @@ def _one(analyzer, source: str, args: argparse.Namespace, run: _Run, several: bo
     video = None
     if run.summary:
         print(f"{source}:", flush=True)
-    results = analyzer.analyze_video(src, batch_size=args.batch_size, tracker=tracker,
-                                     keep_images=bool(args.annotate), timeout=args.timeout)
+    results = analyze_video(analyzer, src, batch_size=args.batch_size, tracker=tracker,
+                            keep_images=bool(args.annotate), timeout=args.timeout)
     try:
         with contextlib.closing(results):
             for result in results:

@@ -298,13 +298,11 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
 
     files = [p if "://" in p else os.path.abspath(p) for p in expand_urls(list(iter_image_paths(paths)))]
     summary, seen = IndexSummary(total=len(files)), set()
-    with store._guard():  # the model and the vector size, set before parallel writers start
-        store._set_meta_once("embedding_model", model)
-        with store._tx():
-            store._check_dim({int(get_embedder(model).dim)})
+    store.prepare_model(model, int(get_embedder(model).dim))  # before parallel writers start
     readable, missing = split_readable(files)
-    with store._guard():
-        store._index_found([], [(r.path, r.error or "") for r in missing], model, list, summary, seen)
+    # nothing to analyse here (``list`` is never called): the unreadable files are recorded
+    store.index_found([], model, list, failures=[(r.path, r.error or "") for r in missing], summary=summary,
+                      seen=seen)
     if progress is not None:
         progress(summary)
     if not readable:
@@ -328,8 +326,7 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
                 if progress is not None:
                     progress(summary)
             return summary
-        with store._guard():
-            skip = digest_set(store.photo_hashes())
+        skip = digest_set(store.photo_hashes())
         ds = _dataset(readable, _Results, {"options": options, "batch_size": opts.batch_size, "skip": skip}, opts)
         for batch in _stream(ds, "numpy"):
             names = [given.get(str(p), str(p)) for p in batch["path"]]
@@ -340,8 +337,7 @@ def index_into_store(store: Any, paths: Sequence[str], model: str, options: Mapp
                 return [results[p] or ImageResult(p, [], f"{p}: was in the store when the job started and is "
                                                   "not now; index it again") for p, _, _ in new]
 
-            with store._guard():
-                store._index_found(found, [], model, analyzed, summary, seen)
+            store.index_found(found, model, analyzed, summary=summary, seen=seen)
             if progress is not None:
                 progress(summary)
         return summary

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..labels import APPEARANCE, EMOTION7, EMOTION8, GENDER, RACE_FAIRFACE7, RACE_UTK5
-from . import Head, ModelSpec
+from .spec import Head, ModelSpec
 
 # face-api.js's TinyXception input, shared by every model built on that backbone
 _FACEAPI_INPUT = {"input_size": 112, "color": "rgb", "mean": (122.782, 117.001, 104.298), "scale": 1 / 255,

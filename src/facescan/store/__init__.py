@@ -16,9 +16,10 @@ from __future__ import annotations
 import os
 
 from .base import FaceStore
-from .records import ForgetSummary, IndexSummary, Match, SearchResult
+from .records import ForgetSummary, IndexSummary, Match, NewPhoto, SearchResult
 
-__all__ = ["FaceStore", "ForgetSummary", "IndexSummary", "Match", "SearchResult", "is_postgres", "open_store"]
+__all__ = ["FaceStore", "ForgetSummary", "IndexSummary", "Match", "NewPhoto", "SearchResult", "is_postgres",
+           "open_store"]
 
 
 def is_postgres(address: str | os.PathLike) -> bool:

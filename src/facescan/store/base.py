@@ -14,15 +14,21 @@ at a new path while its old path is gone has moved (its path is updated). Every 
 is written in one transaction, so an interrupted run (even ``kill -9``) keeps the batches it
 finished and the next run does the rest. A store holds embeddings of one model only.
 
-Backends implement the primitives at the bottom (``_tx``, ``_q``, ``_guard``, ``_nearest``, ...)
-and share the SQL in between, written with ``?`` placeholders.
+The public methods (here, in :class:`.indexing.IndexMixin` and :class:`.people.PeopleMixin`)
+are what other modules use: engines that analyse elsewhere write through
+:meth:`~.indexing.IndexMixin.index_found` and :meth:`~.indexing.IndexMixin.add_photos`, an index
+kept beside the store reads it through :meth:`FaceStore.iter_embeddings`,
+:meth:`FaceStore.embeddings`, :meth:`FaceStore.snapshot`, :meth:`FaceStore.max_face_id`,
+:meth:`FaceStore.face_count` and :attr:`FaceStore.deletions`. Backends implement the
+primitives at the bottom (``_tx``, ``_q``, ``_guard``, ``_nearest``, ...) and share the SQL in
+between, written with ``?`` placeholders; nothing outside ``facescan.store`` calls them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, Self
 
 import numpy as np
@@ -44,13 +50,6 @@ class FaceStore(IndexMixin, PeopleMixin):
     name: str  # where the store lives, for messages (no password)
 
     # -- public API ---------------------------------------------------------------------------
-    @staticmethod
-    def open(address: str | os.PathLike, create: bool = True, timeout: float = 10.0) -> FaceStore:
-        """The same as :func:`facescan.open_store`: a SQLite file path or a ``postgresql://`` URL."""
-        from . import open_store
-
-        return open_store(address, create=create, timeout=timeout)
-
     @property
     def model(self) -> str | None:
         """The embedding model of the store's faces (None while it is empty)."""
@@ -109,14 +108,52 @@ class FaceStore(IndexMixin, PeopleMixin):
                 self._purge(ids)
             return ForgetSummary(photos, len(ids))
 
-    def embeddings(self) -> tuple[np.ndarray, np.ndarray]:
-        """(face ids, embeddings (n, dim) float32) of every stored face, in id order."""
+    def embeddings(self, ids: Sequence[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(face ids, embeddings (n, dim) float32) of every stored face, or of the faces ``ids``
+        that exist, in id order."""
+        if ids is None:
+            chunks = list(self.iter_embeddings())
+        else:
+            with self._guard():
+                marks = ",".join("?" * len(ids))
+                rows = self._q(f"SELECT id, embedding FROM faces WHERE id IN ({marks}) ORDER BY id",
+                               [int(i) for i in ids]).fetchall() if len(ids) else []
+                chunks = [self._arrays(rows)] if rows else []
+        if not chunks:
+            return np.zeros(0, np.int64), np.zeros((0, self.dim or 0), np.float32)
+        return np.concatenate([c[0] for c in chunks]), np.concatenate([c[1] for c in chunks])
+
+    def iter_embeddings(self, after_id: int = 0, chunk: int = 50_000) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(face ids, embeddings (n, dim) float32) of the stored faces whose id is above
+        ``after_id``, in id order, ``chunk`` faces at a time (memory stays flat on a large store;
+        what an index kept beside the store is built from)."""
         with self._guard():
-            rows = self._q("SELECT id, embedding FROM faces ORDER BY id").fetchall()
-            dim = int(self._meta("dim") or 0)
-        ids = np.array([r[0] for r in rows], np.int64)
-        vecs = np.stack([self._decode_vector(r[1]) for r in rows]) if rows else np.zeros((0, dim), np.float32)
-        return ids, vecs
+            cursor = self._q("SELECT id, embedding FROM faces WHERE id > ? ORDER BY id", (int(after_id),))
+            while rows := cursor.fetchmany(chunk):
+                yield self._arrays(rows)
+
+    def face_count(self) -> int:
+        """How many faces the store holds."""
+        with self._guard():
+            return int(self._q("SELECT count(*) FROM faces").fetchone()[0])
+
+    def max_face_id(self) -> int:
+        """The highest face id given so far (0 for a store without faces): faces added later
+        have higher ids."""
+        with self._guard():
+            return int(self._q("SELECT coalesce(max(id), 0) FROM faces").fetchone()[0])
+
+    @property
+    def deletions(self) -> int:
+        """How many times faces were deleted (by :meth:`forget`): an index kept beside the store
+        that saw fewer is stale."""
+        with self._guard():
+            return int(self._meta("deletions") or 0)
+
+    def snapshot(self) -> contextlib.AbstractContextManager:
+        """A read transaction: every read inside sees the same state of the store, whatever other
+        processes commit meanwhile (SQLite). Backends whose reads need none give a no-op."""
+        return contextlib.nullcontext()
 
     def photo_hashes(self) -> list[str]:
         """The sha256 of every stored photo (what an engine skips before analysing)."""
@@ -256,6 +293,14 @@ class FaceStore(IndexMixin, PeopleMixin):
 
     def _decode_vector(self, value: Any) -> np.ndarray:
         raise NotImplementedError
+
+    def _decode_vectors(self, values: Sequence[Any]) -> np.ndarray:
+        """Several stored vectors (at least one) as one (n, dim) float32 array."""
+        return np.stack([self._decode_vector(v) for v in values])
+
+    def _arrays(self, rows: Sequence[tuple[Any, Any]]) -> tuple[np.ndarray, np.ndarray]:
+        """(id, stored vector) rows -> (ids int64, vectors (n, dim) float32)."""
+        return np.array([r[0] for r in rows], np.int64), self._decode_vectors([r[1] for r in rows])
 
     def _purge(self, face_ids: list[int]) -> None:
         """After a committed delete of these faces: make their bytes unrecoverable from the

@@ -88,12 +88,45 @@ class IndexMixin:
 
         self._index_found(found, failures, model, analyze, summary, seen)
 
-    def _index_found(self, found: list[tuple[str, int, str]], failures: list[tuple[str, str]], model: str,
+    # -- the write path, public for engines that read and analyse photos elsewhere ----------------
+    def prepare_model(self, model: str, dim: int) -> None:
+        """Record the store's embedding model (unless it has one) and vector size before writers
+        start, so that writers running at once need not race to set them; StoreError if the
+        store holds vectors of another size."""
+        with self._guard():
+            self._set_meta_once("embedding_model", model)
+            with self._tx():
+                self._check_dim({int(dim)})
+
+    def index_found(self, found: Sequence[tuple[str, int, str]], model: str,
+                    analyze: Callable[[list[tuple[str, int, str]]], Iterable[Any]], *,
+                    failures: Sequence[tuple[str, str]] = (), summary: IndexSummary | None = None,
+                    seen: set[str] | None = None) -> IndexSummary:
+        """Index one batch of photos read and hashed elsewhere, ``found`` holding (path, size,
+        sha256) of each, as :meth:`index` does: known photos are skipped (or, moved, get their new
+        path), the new ones are handed to ``analyze`` (-> one :class:`facescan.ImageResult` each,
+        in order) and written in one transaction with ``failures`` ((path, error) pairs of photos
+        that could not be read). ``summary`` (updated and returned; a new one by default) and
+        ``seen`` (the sha256 of the run so far, updated) carry a run across its batches. Engines
+        that analyse elsewhere (:mod:`facescan.batch`, :mod:`facescan.engines.ray`) write here."""
+        summary = IndexSummary() if summary is None else summary
+        seen = set() if seen is None else seen
+        failures = list(failures)
+        with self._guard():
+            self._index_found(found, failures, model, analyze, summary, seen)
+        return summary
+
+    def add_photos(self, records: Sequence[NewPhoto], model: str) -> list[NewPhoto]:
+        """Write photos analysed elsewhere (their faces with ``model`` embeddings) in one
+        transaction, without the checks of :meth:`index_found` (known paths, moves): a bulk
+        load. Returns the photos stored; those whose bytes are stored already are left out."""
+        with self._guard():
+            return self._write(list(records), model)
+
+    def _index_found(self, found: Sequence[tuple[str, int, str]], failures: list[tuple[str, str]], model: str,
                      analyze: Callable[[list[tuple[str, int, str]]], Iterable[Any]], summary: IndexSummary,
                      seen: set[str]) -> None:
-        """One batch of read photos, (path, size, sha256) each: known ones skipped or moved, the new
-        ones given to ``analyze`` (-> one ImageResult each, in order) and written in one transaction.
-        Engines that analyse elsewhere (:mod:`facescan.engines.ray`) hand in their results here."""
+        """:meth:`index_found` inside the store's error guard (``failures`` is appended to)."""
         known = self._lookup([sha for _, _, sha in found])
         new, moved = [], []
         for path, size, sha in found:

@@ -72,6 +72,9 @@ class ForgetSummary:
 
 @dataclass(frozen=True)
 class NewPhoto:
+    """One analysed photo to write (:meth:`FaceStore.add_photos`): its bytes' sha256, path,
+    size in bytes, pixel size, and its faces (with embeddings)."""
+
     sha256: str
     path: str
     size: int

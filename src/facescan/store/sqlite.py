@@ -118,8 +118,9 @@ class SQLiteStore(FaceStore):
         self._db.execute("COMMIT")
 
     @contextlib.contextmanager
-    def _snapshot(self) -> Iterator[None]:
-        """A read transaction: every query inside sees the same state of the file."""
+    def snapshot(self) -> Iterator[None]:
+        """A read transaction: every query inside sees the same state of the file (inside a
+        write transaction, that one)."""
         if self._db is None or self._db.in_transaction:
             yield
             return
@@ -152,6 +153,10 @@ class SQLiteStore(FaceStore):
 
     def _decode_vector(self, value: bytes) -> np.ndarray:
         return np.frombuffer(value, "<f4")
+
+    def _decode_vectors(self, values: Sequence[bytes]) -> np.ndarray:
+        # one copy of the bytes (a writable bytearray) instead of one array per row
+        return np.frombuffer(bytearray().join(values), "<f4").reshape(len(values), -1)
 
     def _vector_index(self):
         from .vectors import VectorIndex

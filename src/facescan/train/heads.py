@@ -59,7 +59,9 @@ class Heads(nn.Module):
         return self.gender(h), self.race(h), self.age(h)
 
 
-def _labels(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def sample_labels(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """UTKFace samples' (gender index, race index among the 5, age in whole years capped at the
+    last bin) as three tensors."""
     g = torch.tensor([GENDER.index(str(s.labels["gender"])) for s in samples])
     r = torch.tensor([RACE_UTK5.index(str(s.labels["race"])) for s in samples])
     a = torch.tensor([min(int(s.labels["age"]), AGE_BINS - 1) for s in samples])  # type: ignore[call-overload]
@@ -75,7 +77,7 @@ def soft_age(ages: torch.Tensor, sigma: float = 2.0) -> torch.Tensor:
 def train_heads(feats: torch.Tensor, feats_flip: torch.Tensor, samples: Sequence[Sample],
                 epochs: int = 40, seed: int = 0) -> Heads:
     torch.manual_seed(seed)
-    g, r, a = _labels(samples)
+    g, r, a = sample_labels(samples)
     x = torch.cat([feats, feats_flip])
     g, r, a = torch.cat([g, g]), torch.cat([r, r]), torch.cat([a, a])
     model = Heads(feats.mean(0), feats.std(0) + 1e-6)
@@ -118,7 +120,7 @@ class FlipTTAModel(nn.Module):
 
 def evaluate(model: Heads, feats: torch.Tensor, feats_flip: torch.Tensor,
              samples: Sequence[Sample]) -> dict[str, float]:
-    g, r, a = _labels(samples)
+    g, r, a = sample_labels(samples)
     with torch.inference_mode():
         o1, o2 = model(feats), model(feats_flip)
         lg, lr, la = ((x.log_softmax(1) + y.log_softmax(1)) / 2 for x, y in zip(o1, o2))

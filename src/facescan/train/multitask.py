@@ -310,8 +310,7 @@ def calibrate(net: MultiTaskNet, val: dict[str, Part]) -> dict:
     """Temperatures fitted on the validation parts (every view; race on faces with one FairFace
     race, age on the 9 groups), and the gender offset that brings female and male recall
     together there, added to the gender head's bias (in place)."""
-    from . import _temperatures
-    from .calibrate import balancing_offset, fit_multilabel_temperature
+    from .calibrate import balancing_offset, fit_multilabel_temperature, temperature_report
 
     views = [(p, crops) for p in val.values() if len(p) for crops in p.views]
     outs = {k: np.concatenate(o) for k, o in zip(OUTPUTS, zip(*(predict(net, c) for _, c in views)))}
@@ -325,7 +324,7 @@ def calibrate(net: MultiTaskNet, val: dict[str, Part]) -> dict:
     logits["age"], targets["age"] = outs["age"][has], np.rint(truth["age"][has, 0]).astype(int)
     has = truth["emotion"].sum(1) > 0
     logits["emotion"], targets["emotion"] = outs["emotion"][has], truth["emotion"][has].argmax(1)
-    result = _temperatures(logits, targets)
+    result = temperature_report(logits, targets)
     result["appearance"] = {"temperature": round(fit_multilabel_temperature(outs["appearance"],
                                                                             truth["appearance"]), 3)}
     t = result["gender"]["temperature"]

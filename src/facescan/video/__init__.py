@@ -1,7 +1,8 @@
 """Video: faces and their attributes through video files and streams, tracked per person.
 
 >>> tracks = facescan.track_video("interview.mp4")          # doctest: +SKIP
->>> for r in facescan.Analyzer().analyze_video("clip.mp4"):  # doctest: +SKIP
+>>> from facescan.video import analyze_video
+>>> for r in analyze_video(facescan.Analyzer(), "clip.mp4"):  # doctest: +SKIP
 ...     print(r.time_s, [f.attributes["gender"].label for f in r.faces], r.tracks)
 
 PyAV (``pip install 'facescan[video]'``) is imported only when a video is opened.

@@ -1,5 +1,7 @@
 """Video through the Analyzer: sampled frames decoded in a background thread (a bounded
-queue), batched into the same model calls as :meth:`Analyzer.analyze_many`, linked into tracks.
+queue), batched into the same model calls as :meth:`Analyzer.analyze_many`
+(:meth:`Analyzer.analyze_batch`), linked into tracks. This module uses the pipeline; the
+pipeline knows nothing of video.
 """
 
 from __future__ import annotations
@@ -110,9 +112,16 @@ def _prefetch(frames: Iterator[Frame], size: int, name: str, live: bool = False)
 def analyze_video(analyzer: Analyzer, source: str | os.PathLike | VideoSource, fps: float | None = None,
                   every: int | None = None, batch_size: int = 4, tracker: Tracker | bool = True,
                   keep_images: bool = False, timeout: float = 10.0) -> Iterator[FrameResult]:
-    """One :class:`FrameResult` per sampled frame of ``source``, in order (see
-    :meth:`facescan.Analyzer.analyze_video`). A source that cannot be opened, or stops early,
-    ends with an error record; frames analysed before it are yielded first."""
+    """One :class:`FrameResult` per sampled frame of a video file, image sequence pattern,
+    webcam index or stream URL (or an open :class:`VideoSource`), in order, its faces found and
+    analysed by ``analyzer`` (a :class:`facescan.Analyzer`; needs ``facescan[video]``).
+
+    Frames are sampled every ``1/fps`` seconds (default 5 per second) or every ``every``-th
+    frame, and their faces analysed in batches of ``batch_size`` frames. With ``tracker``
+    (True: a new :class:`Tracker`; or your own, to collect its tracks) each face gets a track
+    id. ``keep_images`` keeps each frame's pixels in its record. A source that cannot be
+    opened, or stops early, ends with an error record saying where; frames analysed before it
+    are yielded first. ``timeout`` bounds opening and reading a stream, in seconds."""
     src = source if isinstance(source, VideoSource) else \
         VideoSource(source, fps, every, max_pixels=analyzer.max_pixels, timeout=timeout)
     track = Tracker() if tracker is True else tracker or None
@@ -139,7 +148,7 @@ def _run(analyzer: Analyzer, src: VideoSource, batch: list[Frame], tracker: Trac
          keep_images: bool) -> Iterator[FrameResult]:
     if not batch:
         return
-    faces, error = analyzer._analyze_or_fail([f.image for f in batch])
+    faces, error = analyzer.analyze_batch([f.image for f in batch])
     for frame, found in zip(batch, faces):
         ids = tracker.update(frame.index, frame.time_s, found, frame.image) if tracker is not None else None
         h, w = frame.image.shape[:2]

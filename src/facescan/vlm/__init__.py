@@ -18,13 +18,12 @@ Importing this package imports nothing heavy; each backend imports its libraries
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError
+from .options import VLMOptions
 
 LOCAL_FAMILIES = {"paligemma": "google/paligemma-3b-mix-224",
                   "florence-2": "florence-community/Florence-2-large",
@@ -33,35 +32,6 @@ API_FAMILIES = {"gpt-4o": "gpt-4o", "openai": "gpt-4o", "gemini": "gemini-2.5-fl
 FACESCAN_PALIGEMMA = {a: f"NYUAD-ComNets/FaceScanPaliGemma_{a.capitalize()}"
                       for a in ("race", "gender", "age", "emotion")}
 NAMES = (*LOCAL_FAMILIES, "facescan-paligemma", *API_FAMILIES)
-
-
-@dataclass(frozen=True)
-class VLMOptions:
-    """Options of the vision-language backends (CLI: ``facescan analyze --help``)."""
-
-    mode: str = "generate"            # generate (paper-faithful) | closed (label set only)
-    prompts: str | None = None        # JSON prompt file; default: the paper's prompts
-    labels: str | None = None         # e.g. "race=utk5,age=age9"; default: the paper's sets
-    device: str = "auto"
-    dtype: str = "auto"
-    processor: str | None = None      # processor for checkpoints that ship none
-    max_new_tokens: int = 20
-    api_base: str | None = None       # OpenAI-compatible / Gemini endpoint
-    timeout: float = 60.0
-    retries: int = 5
-    concurrency: int = 4
-    cache_dir: str | None = None      # API response cache; default ~/.cache/facescan/api
-    cache: bool = True
-    config: str | None = None         # key file; default ~/.config/facescan/config.toml
-
-    @classmethod
-    def from_mapping(cls, options: Mapping[str, Any] | None) -> VLMOptions:
-        options = {k: v for k, v in (options or {}).items() if v is not None}
-        known = {f.name for f in dataclasses.fields(cls)}
-        bad = sorted(set(options) - known)
-        if bad:
-            raise ConfigError(f"unknown backend option(s) {bad}; known: {', '.join(sorted(known))}")
-        return cls(**options)
 
 
 def is_vlm_backend(name: str) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ConfigError, require
-from . import VLMOptions
+from .options import VLMOptions
 from .remote import APIEngine, provider_settings, secret
 
 API_VERSION = "v1beta"

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BackendError, ConfigError, require
-from . import VLMOptions
+from .options import VLMOptions
 from .parse import schema_errors
 from .remote import APIEngine, provider_settings, secret
 

@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..labels import ATTRIBUTES
 from ..labels import LABEL_SETS as _NAMED_SETS
-from ..pipeline import ATTRIBUTES
 
 # named label sets a VLM backend can answer over: facescan.labels' sets, plus the names the
 # command line gives the emotion sets (emotion8: AffectNet's 8, emotion7: FER2013's 7)
