@@ -4,7 +4,6 @@ as a local index fills it. Skipped when ray is not installed, a failure under FA
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import shutil
@@ -36,7 +35,6 @@ def ray_address():
         if os.environ.get("FACESCAN_REQUIRE_DATA") == "1":
             pytest.fail(message + "; FACESCAN_REQUIRE_DATA=1 forbids skipping")
         pytest.skip(message)
-    gc.collect()  # nothing left for the forked head processes to collect (see facescan.engines.ray.connect)
     ray.init(address="local", num_cpus=2, _node_ip_address="127.0.0.1", include_dashboard=False,
              log_to_driver=False, configure_logging=False)
     yield ray.get_runtime_context().gcs_address

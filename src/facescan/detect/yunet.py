@@ -60,6 +60,7 @@ class YuNet:
         self.min_side, self.max_side = min_side, max_side
         self.scales, self.max_faces = scales, max_faces
         self.rescue = rescue and scales is None
+        self._mtcnn, self._rescue_lock = None, threading.Lock()
 
     def _net(self, role: str):  # -> cv2.FaceDetectorYN
         import cv2
@@ -143,9 +144,13 @@ class YuNet:
             kept = merge(self._pass(bgr, RESCUE_SHRINK * base, RESCUE_PAD, "rescue"), self.max_faces)
         return kept
 
-    def _rescuer(self):  # -> MTCNN, one per thread
+    def _rescuer(self):  # -> MTCNN
+        """One MTCNN for every thread (onnxruntime sessions run concurrently): not one per
+        thread, as a thread-local onnxruntime session freed in a forked child (Ray, a process
+        pool) hangs it."""
         from .mtcnn import MTCNN
 
-        if "rescuer" not in self._local.__dict__:
-            self._local.rescuer = MTCNN(max_faces=self.max_faces)
-        return self._local.rescuer
+        with self._rescue_lock:
+            if self._mtcnn is None:
+                self._mtcnn = MTCNN(max_faces=self.max_faces)
+        return self._mtcnn

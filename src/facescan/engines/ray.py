@@ -18,7 +18,6 @@ no CPU for the read tasks and the job would wait forever.
 from __future__ import annotations
 
 import dataclasses
-import gc
 import json
 import logging
 import math
@@ -66,9 +65,6 @@ def connect(address: str | None = None) -> bool:
     if ray.is_initialized():
         return False
     quiet = {"logging_level": logging.WARNING, "log_to_driver": False, "configure_logging": False}
-    # Ray forks its head processes with Python code run in the child: garbage collected there
-    # (an onnxruntime session in a reference cycle, freed with its thread pool) hangs the child
-    gc.collect()
     try:
         if local:
             ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False, **quiet)
