@@ -24,7 +24,8 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+from detect_real import timed  # benchmarks/ is on sys.path when run as a script
+from summarize import provenance, publish
 
 from facescan.detect import iou
 
@@ -207,13 +208,7 @@ def main() -> None:
         row["real: LFW-a + CelebA"] = (found / len(real), None)
         ms = {}
         for size in ((200, 200), (640, 480), (1280, 720), (1920, 1080), (4000, 3000)):
-            img = cv2.resize(sets["size 64-128"][0][0], size)
-            det.detect(img)
-            t0, reps = time.perf_counter(), 0
-            while time.perf_counter() - t0 < 1.5:
-                det.detect(img)
-                reps += 1
-            ms[f"{size[0]}x{size[1]}"] = 1000 * (time.perf_counter() - t0) / reps
+            ms[f"{size[0]}x{size[1]}"] = timed(det, cv2.resize(sets["size 64-128"][0][0], size), 1.5)
         rows[name] = (row, ms)
     names = list(rows)
     faces = sum(len(b) for k in kinds for _, b in sets[k])

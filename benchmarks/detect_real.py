@@ -69,11 +69,11 @@ def faceless_photos() -> list[np.ndarray]:
     return [np.ascontiguousarray(i) for i in out]
 
 
-def timed(det, frame: np.ndarray) -> float:
-    """Milliseconds per detection of ``frame`` (2 s of repeats after one warm-up)."""
+def timed(det, frame: np.ndarray, seconds: float = 2.0) -> float:
+    """Milliseconds per detection of ``frame`` (``seconds`` of repeats after one warm-up)."""
     det.detect(frame)
     t0, reps = time.perf_counter(), 0
-    while time.perf_counter() - t0 < 2.0:
+    while time.perf_counter() - t0 < seconds:
         det.detect(frame)
         reps += 1
     return 1000 * (time.perf_counter() - t0) / reps

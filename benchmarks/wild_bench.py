@@ -112,8 +112,9 @@ def score(name: str, items: list[tuple[str, dict]], preds: list[dict]) -> dict:
         for k in [t[0] for t in TURN] + ["no landmarks"]:
             rows = [(t, p) for (_, t), p in zip(items, preds) if p.get("turn") == k and "gender" in p]
             if rows:
+                ages = [t["age_group"] == p["age"].label for t, p in rows if "age" in p]
                 m["by_turn"][k] = {"n": len(rows), "gender": np.mean([t["gender"] == p["gender"].label for t, p in rows]),
-                                   "age9": np.mean([t["age_group"] == p["age"].label for t, p in rows if "age" in p])}
+                                   "age9": np.mean(ages) if ages else None}
     a = [(t["age"], p["age"].years) for (_, t), p in zip(items, preds) if "age" in t and "age" in p]
     if a:
         m["age_mae"] = np.mean([abs(x - y) for x, y in a])
