@@ -20,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
     epochs = {"epochs": args.epochs} if args.epochs else {}
     if args.recipe == "multitask":
         polish = {"polish": args.polish} if args.polish is not None else {}
+        if args.polish_size:
+            polish["polish_size"] = args.polish_size
         report = train.build_multitask(Path(args.data), out, work, seed=args.seed,
                                        fairface=Path(args.fairface) if args.fairface else None, **epochs, **polish)
     elif args.recipe == "utkface-heads":
@@ -53,6 +55,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, help="training epochs (default: the recipe's)")
     p.add_argument("--polish", type=int, help="multitask: epochs with every layer trained at a tenth of the "
                    "rate after --epochs (default: the recipe's)")
+    p.add_argument("--polish-size", type=int, help="multitask: input size of the polish epochs and of the "
+                   "shipped model (default: the recipe's, 128; the first epochs see 112)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the JSON report here")
     p.set_defaults(func=run)

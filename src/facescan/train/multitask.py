@@ -239,12 +239,24 @@ def _ema_update(ema: nn.Module, net: nn.Module, decay: float) -> None:
             e.copy_(p)
 
 
+def _checkpoints(work: Path) -> list[Path]:
+    return sorted(work.glob("multitask-epoch-*.pt"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+
+
+def last_epoch(work: Path) -> int:
+    """The last epoch checkpointed in ``work`` (0: none)."""
+    done = _checkpoints(work)
+    return int(done[-1].stem.rsplit("-", 1)[1]) if done else 0
+
+
 def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch: int = 64,
-          lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0) -> tuple[MultiTaskNet, MultiTaskNet]:
+          lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0,
+          polish_parts: dict[str, dict[str, Part]] | None = None) -> tuple[MultiTaskNet, MultiTaskNet]:
     """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), then ``polish`` epochs with
     every layer trainable (:func:`polish_schedule`; the frozen layers' batch norms keep their
-    ImageNet statistics), or resume from the last ``work/multitask-epoch-N.pt``; return the
-    network and the EMA of its weights."""
+    ImageNet statistics) on ``polish_parts`` when given (the same faces cropped at a larger
+    size: the network is fully convolutional), or resume from the last
+    ``work/multitask-epoch-N.pt``; return the network and the EMA of its weights."""
     torch.manual_seed(seed)
     torch.set_num_threads(THREADS)
     net = MultiTaskNet(imagenet_lite0()).to(memory_format=torch.channels_last)
@@ -262,7 +274,7 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
     gen = torch.Generator().manual_seed(seed)
     start_epoch = 0
     work.mkdir(parents=True, exist_ok=True)
-    done = sorted(work.glob("multitask-epoch-*.pt"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
+    done = _checkpoints(work)
     if done:
         state = torch.load(done[-1], weights_only=False)
         start_epoch = state["epoch"]
@@ -276,6 +288,8 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
         torch.set_rng_state(state["torch_rng"])
         log.info("resumed after epoch %d (%s)", start_epoch, done[-1])
     for epoch in range(start_epoch, first + polish):
+        if epoch >= first and polish_parts is not None:
+            parts, train_parts = polish_parts, list(polish_parts["train"].values())
         if epoch == first:
             opt, sched = phase(True)
         rng = np.random.default_rng([seed, epoch])
