@@ -84,11 +84,24 @@ def test_parts_folder_refuses_a_file(tmp_path):
         PartsFolder(tmp_path / "x.parquet")
 
 
+@pytest.mark.needs_cpu_onnxruntime
 def test_gpu_without_onnxruntime_gpu_is_a_clear_error():
-    ort = pytest.importorskip("onnxruntime")
-    if "CUDAExecutionProvider" in ort.get_available_providers():
-        pytest.skip("this onnxruntime has CUDA: the error cannot happen here")
     from facescan import Analyzer
 
     with pytest.raises(ConfigError, match="needs onnxruntime-gpu"):
         Analyzer(gpu=True)
+
+
+@pytest.mark.needs_gpu
+def test_gpu_gives_the_cpu_answers(utk_samples, analyzer):
+    from facescan import Analyzer
+
+    paths = [s.path for s in utk_samples]
+    on_gpu = list(Analyzer(gpu=True).analyze_many(paths))
+    on_cpu = list(analyzer.analyze_many(paths))
+    assert [len(r.faces) for r in on_gpu] == [len(r.faces) for r in on_cpu]
+    for g, c in zip((f for r in on_gpu for f in r.faces), (f for r in on_cpu for f in r.faces)):
+        assert list(g.attributes) == list(c.attributes)
+        for name, p in g.attributes.items():  # float32 on another device: the same numbers, near enough
+            assert p.probs == pytest.approx(c.attributes[name].probs, abs=0.02), name
+        assert g.attributes["age"].years == pytest.approx(c.attributes["age"].years, abs=0.5)
