@@ -106,6 +106,21 @@ def test_if_no_face_whole_gives_the_whole_image_as_one_marked_face(analyzer, utk
         Analyzer(if_no_face="crop")
 
 
+def test_if_no_face_per_call_on_one_analyzer(analyzer, utk_samples):
+    grey = np.full((120, 90, 3), 128, np.uint8)
+    sources = [grey, utk_samples[0].path]
+    whole = list(analyzer.analyze_many(sources, if_no_face="whole"))
+    assert [f.found_by for r in whole for f in r.faces] == ["whole-image", "yunet"]
+    assert [len(r.faces) for r in analyzer.analyze_many(sources)] == [0, 1]  # the constructor's "skip" again
+    assert [f.found_by for f in analyzer.analyze(grey, if_no_face="whole")] == ["whole-image"]
+    (faces,), error = analyzer.analyze_batch([grey], if_no_face="whole")
+    assert error is None and faces[0].attributes == whole[0].faces[0].attributes
+    # the other way round: a "whole" Analyzer asked for "skip"
+    assert Analyzer("gender", if_no_face="whole").analyze(grey, if_no_face="skip") == []
+    with pytest.raises(ConfigError, match="if_no_face must be one of skip, whole.*'crop'"):
+        analyzer.analyze(grey, if_no_face="crop")
+
+
 def test_attribute_subset_and_whole_image_detector(fer_dir):
     path = next((fer_dir / "test" / "happy").glob("*.jpg"))
     only = Analyzer(attributes="emotion", detector="none")

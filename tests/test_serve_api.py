@@ -320,6 +320,39 @@ def test_concurrent_requests_are_batched_and_each_gets_its_own_records(server, a
     assert batches < 18  # some batches held the images of several requests
 
 
+def test_one_analyzer_serves_both_if_no_face_choices_even_in_one_batch(server):
+    """``if_no_face`` changes no model: requests with either value share the loaded analyzer,
+    and concurrent ones batched together each get the answer of their own choice."""
+    import io
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.full((90, 120, 3), 128, np.uint8)).save(buf, "PNG")
+    files = [("images", ("grey.png", buf.getvalue(), "image/png")), *_files(EXAMPLE)]
+    def loaded():  # the option sets of the analyzers loaded (their order is recency)
+        return sorted(json.dumps(o, sort_keys=True) for o in httpx.get(f"{server}/v1/models").json()["loaded"])
+
+    before_loaded = loaded()
+    assert all("if_no_face" not in options for options in before_loaded)
+    choices = ["skip", "whole"] * 6
+    before = httpx.get(f"{server}/metrics").text
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda c: httpx.post(f"{server}/v1/analyze", files=files, timeout=60,
+                                                     data={"if_no_face": c}), choices))
+    batches = metric(httpx.get(f"{server}/metrics").text, "facescan_batch_images_count") - \
+        metric(before, "facescan_batch_images_count")
+    assert batches < len(choices)  # some batches held requests of both choices
+    for choice, r in zip(choices, answers):
+        assert r.status_code == 200, r.text
+        grey, photo = r.json()["results"]
+        assert [f["found_by"] for f in grey["faces"]] == ([] if choice == "skip" else ["whole-image"])
+        assert [f["found_by"] for f in photo["faces"]] == ["yunet", "yunet"]
+    assert loaded() == before_loaded  # no second copy of the models
+
+
 def test_settings_travel_through_the_environment(tmp_path):
     from facescan.errors import ConfigError
     from facescan.serve.settings import read_key_file

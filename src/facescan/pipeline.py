@@ -86,7 +86,9 @@ class Analyzer:
     :func:`facescan.video.analyze_video`). With ``if_no_face="whole"`` (default
     ``"skip"``: no face), an image where the detector finds nothing is analysed as one face
     covering the whole image, with score 0 and ``found_by="whole-image"`` (for inputs that are
-    already face crops: a data set chip, a passport photo). With
+    already face crops: a data set chip, a passport photo); :meth:`analyze`,
+    :meth:`analyze_many` and :meth:`analyze_batch` take it per call too (None: the
+    constructor's), so one Analyzer serves both. With
     ``abstain_below=p``, a prediction whose top probability is under ``p`` gets the label
     ``"uncertain"`` (its score and distribution are kept).
 
@@ -151,13 +153,15 @@ class Analyzer:
         """Requests, tokens and cost of API backends so far (empty for local models)."""
         return self._vlm.usage() if self._vlm is not None else {}
 
-    def analyze(self, image: ImageInput) -> list[Face]:
+    def analyze(self, image: ImageInput, if_no_face: str | None = None) -> list[Face]:
         """Faces of one image (path, bytes, PIL image or RGB array), left to right."""
-        return self._analyze_loaded([load_image(image, self.max_pixels)])[0]
+        return self._analyze_loaded([load_image(image, self.max_pixels)], self._no_face(if_no_face))[0]
 
-    def analyze_many(self, sources: Iterable[ImageInput], batch_size: int = 16) -> Iterator[ImageResult]:
+    def analyze_many(self, sources: Iterable[ImageInput], batch_size: int = 16,
+                     if_no_face: str | None = None) -> Iterator[ImageResult]:
         """One :class:`ImageResult` per source, in order; a bad source gives a result with
         ``error`` set and the rest go on."""
+        if_no_face = self._no_face(if_no_face)
         batch: list[tuple[str, np.ndarray | None, str | None]] = []
         for source in sources:
             name = str(source) if not isinstance(source, (bytes, np.ndarray)) else f"<{type(source).__name__}>"
@@ -166,13 +170,20 @@ class Analyzer:
             except FacescanError as exc:
                 batch.append((name, None, str(exc)))
             if len(batch) >= batch_size:
-                yield from self._run_batch(batch)
+                yield from self._run_batch(batch, if_no_face)
                 batch = []
         if batch:
-            yield from self._run_batch(batch)
+            yield from self._run_batch(batch, if_no_face)
 
-    def _run_batch(self, batch: list[tuple[str, np.ndarray | None, str | None]]) -> Iterator[ImageResult]:
-        found, error = self.analyze_batch([img for _, img, _ in batch if img is not None])
+    def _no_face(self, if_no_face: str | None) -> str:
+        if if_no_face is None:
+            return self.if_no_face
+        check_if_no_face(if_no_face)
+        return if_no_face
+
+    def _run_batch(self, batch: list[tuple[str, np.ndarray | None, str | None]],
+                   if_no_face: str) -> Iterator[ImageResult]:
+        found, error = self.analyze_batch([img for _, img, _ in batch if img is not None], if_no_face)
         faces = iter(found)
         for name, img, err in batch:
             if img is None:
@@ -182,12 +193,14 @@ class Analyzer:
                 h, w = img.shape[:2]
                 yield ImageResult(name, next(faces), error, width=w, height=h)
 
-    def analyze_batch(self, images: Sequence[np.ndarray]) -> tuple[list[list[Face]], str | None]:
+    def analyze_batch(self, images: Sequence[np.ndarray],
+                      if_no_face: str | None = None) -> tuple[list[list[Face]], str | None]:
         """The faces of each decoded RGB image (one batch: one inference call per model) and
         None; or, when a model fails, no faces for any image and the error that each records
         (what :func:`facescan.video.analyze_video` does with each batch of frames)."""
+        if_no_face = self._no_face(if_no_face)
         try:
-            return self._analyze_loaded(images), None
+            return self._analyze_loaded(images, if_no_face), None
         except FacescanError as exc:
             return [[] for _ in images], f"analysis failed: {exc}"
 
@@ -201,9 +214,9 @@ class Analyzer:
             self._pool = (os.getpid(), ThreadPoolExecutor(self._detect_workers, "facescan-detect"))
         return list(self._pool[1].map(one, images))
 
-    def _analyze_loaded(self, images: Sequence[np.ndarray]) -> list[list[Face]]:
+    def _analyze_loaded(self, images: Sequence[np.ndarray], if_no_face: str) -> list[list[Face]]:
         detections = self._detect(images)
-        if self.if_no_face == "whole":
+        if if_no_face == "whole":
             for img, dets in zip(images, detections):
                 if not dets:
                     dets.append(Detection((0.0, 0.0, float(img.shape[1]), float(img.shape[0])), 0.0, None, WHOLE_IMAGE))

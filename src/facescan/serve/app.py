@@ -124,9 +124,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads = decode_uploads(images, settings)
         analyzer = state.analyze_analyzer(
             attributes=parse_attributes(attributes), backend=backend, detector=detector, min_score=min_score,
-            detect_scales=detect_scales, max_faces=max_faces, abstain_below=abstain_below, embed=embed,
-            if_no_face=if_no_face)
-        results = list(analyzer.analyze_many([img for _, _, img in uploads], batch_size=len(uploads)))
+            detect_scales=detect_scales, max_faces=max_faces, abstain_below=abstain_below, embed=embed)
+        results = list(analyzer.analyze_many([img for _, _, img in uploads], batch_size=len(uploads),
+                                             if_no_face=if_no_face))
         records = [dataclasses.replace(r, path=name).to_dict() for (name, _, _), r in zip(uploads, results)]
         metrics.count_images("/v1/analyze", len(records), sum(len(r["faces"]) for r in records))
         return JSONResponse({"results": records})

@@ -44,27 +44,120 @@ function cell(row, text) {
   row.appendChild(td);
 }
 
+// Where each face's label goes, as facescan's annotated images place them (facescan.annotate.layout):
+// around its box, nearest first, then anywhere in the photo, nearest first; the first place covering no
+// label and no face, else the place covering least (a label counts 4x a face: reading matters most).
+// Boxes and sizes in displayed pixels; returns one [x1, y1, x2, y2] per face.
+function candidates(box, w, h, width, height, gap) {
+  const [x1, y1, x2, y2] = box;
+  const spots = [];
+  const seen = new Set();
+  const add = (x, y) => {
+    x = Math.min(Math.max(0, x), Math.max(0, width - w));
+    y = Math.min(Math.max(0, y), Math.max(0, height - h));
+    const key = x + "," + y;
+    if (!seen.has(key)) { seen.add(key); spots.push([x, y, x + w, y + h]); }
+  };
+  for (let ring = 0; ring < 4; ring++) {  // 0: touching the box, then further out
+    const d = gap + ring * (Math.floor(h / 2) + gap);
+    [[x1, y2 + d], [x1, y1 - d - h], [x2 + d, y1], [x1 - d - w, y1],
+     [x2 - w, y2 + d], [x2 - w, y1 - d - h], [x2 + d, y2 - h], [x1 - d - w, y2 - h]].forEach(([x, y]) => add(x, y));
+  }
+  const cx = (x1 + x2) / 2, cy = (y1 + y2) / 2, grid = [];
+  for (let x = 0; x < Math.max(1, width - w + 1); x += Math.max(4, Math.floor(w / 4))) {
+    for (let y = 0; y < Math.max(1, height - h + 1); y += Math.max(4, Math.floor(h / 4))) grid.push([x, y]);
+  }
+  grid.sort((a, b) => ((a[0] + w / 2 - cx) ** 2 + (a[1] + h / 2 - cy) ** 2) -
+                      ((b[0] + w / 2 - cx) ** 2 + (b[1] + h / 2 - cy) ** 2));
+  grid.forEach(([x, y]) => add(x, y));
+  return spots;
+}
+
+function layout(boxes, sizes, width, height, gap = 3) {
+  const placed = [];
+  boxes.forEach((box, i) => {
+    const [w, h] = sizes[i];
+    let best = null, bestCost = Infinity;
+    for (const spot of candidates(box, w, h, width, height, gap)) {
+      let cost = 0;
+      placed.forEach((p) => { cost += 4 * overlap(spot, p); });
+      boxes.forEach((f) => { cost += overlap(spot, f); });
+      if (cost === 0) { best = spot; break; }
+      if (cost < bestCost) { best = spot; bestCost = cost; }
+    }
+    placed.push(best || [0, 0, w, h]);
+  });
+  return placed;
+}
+
+// the label's lines, as facescan's annotated images write them: "#1 female 0.97", "27y, group 20-29", ...
+function labelLines(number, attributes) {
+  const parts = describe(attributes).split(" | ").filter((t) => t);
+  return parts.length ? ["#" + number + " " + parts[0], ...parts.slice(1)] : ["#" + number];
+}
+
+// labels and leader lines drawn again for the photo's displayed size (after a render or a resize)
+function placeLabels() {
+  const img = $("preview");
+  const labels = [...document.querySelectorAll("#boxes .label")];
+  if (!labels.length || !img.naturalWidth) return;
+  const width = img.clientWidth, height = img.clientHeight, scale = width / img.naturalWidth;
+  const boxes = currentFaces.map((f) => f.bbox.map((v) => v * scale));
+  const sizes = labels.map((l) => {  // whole pixels, as the annotator's layout works in them
+    const r = l.getBoundingClientRect(), w = Math.ceil(r.width), h = Math.ceil(r.height);
+    l.style.width = w + "px";
+    l.style.height = h + "px";
+    return [w, h];
+  });
+  const places = layout(boxes, sizes, width, height);
+  const leaders = $("leaders");
+  leaders.replaceChildren();
+  labels.forEach((label, i) => {
+    const [x1, y1, x2, y2] = places[i], box = boxes[i];
+    label.style.left = x1 + "px";
+    label.style.top = y1 + "px";
+    if (overlap(places[i], [box[0] - 4, box[1] - 4, box[2] + 4, box[3] + 4]) === 0) {  // not touching: a leader
+      const tx = Math.min(Math.max((x1 + x2) / 2, box[0]), box[2]), ty = Math.min(Math.max((y1 + y2) / 2, box[1]), box[3]);
+      const line = document.createElementNS("http://www.w3.org/2000/svg", "line");
+      line.setAttribute("x1", Math.min(Math.max(tx, x1), x2));
+      line.setAttribute("y1", Math.min(Math.max(ty, y1), y2));
+      line.setAttribute("x2", tx);
+      line.setAttribute("y2", ty);
+      leaders.appendChild(line);
+    }
+  });
+}
+
 function render(record) {
   const boxes = $("boxes");
   const tbody = $("faces").querySelector("tbody");
   boxes.replaceChildren();
   tbody.replaceChildren();
   currentFaces = record.faces;
+  const leaders = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  leaders.id = "leaders";
+  boxes.appendChild(leaders);
   record.faces.forEach((face, i) => {
     const [x1, y1, x2, y2] = face.bbox;
     const box = document.createElement("div");
-    box.className = (x1 + x2) / 2 > record.width / 2 ? "box right" : "box";  // labels stay inside the photo
+    box.className = "box";
     box.dataset.face = String(i + 1);
     box.dataset.bbox = face.bbox.join(",");
+    if (face.found_by) box.dataset.foundBy = face.found_by;
     box.style.left = (100 * x1 / record.width) + "%";
     box.style.top = (100 * y1 / record.height) + "%";
     box.style.width = (100 * (x2 - x1) / record.width) + "%";
     box.style.height = (100 * (y2 - y1) / record.height) + "%";
-    const label = document.createElement("span");
-    label.className = "label";
-    label.textContent = "#" + (i + 1) + " " + describe(face.attributes);
-    box.appendChild(label);
     boxes.appendChild(box);
+    const label = document.createElement("div");
+    label.className = "label";
+    label.dataset.face = String(i + 1);
+    labelLines(i + 1, face.attributes).forEach((text) => {
+      const line = document.createElement("span");
+      line.textContent = text;
+      label.appendChild(line);
+    });
+    boxes.appendChild(label);
     const row = document.createElement("tr");
     row.dataset.face = String(i + 1);
     const a = face.attributes;
@@ -79,6 +172,11 @@ function render(record) {
   });
   $("figure").hidden = false;
   $("faces").hidden = false;
+  const img = $("preview");
+  (img.complete ? Promise.resolve() : img.decode().catch(() => {})).then(() => {
+    placeLabels();
+    boxes.dataset.placed = String(record.faces.length);  // for tests: the labels are where they stay
+  });
   $("status").textContent = record.path + ": " + record.faces.length + " face(s)";
 }
 
@@ -91,8 +189,10 @@ async function analyse(file) {
   $("status").textContent = "analysing " + file.name + " ...";
   $("faces").hidden = true;
   $("boxes").replaceChildren();
+  delete $("boxes").dataset.placed;
   const form = new FormData();
   form.append("images", file, file.name);
+  form.append("if_no_face", $("if-no-face").value);
   try {
     const answer = await post("/v1/analyze", form);
     render(answer.results[0]);
@@ -123,7 +223,7 @@ async function findTarget(event) {
       let best = -1, most = 0;
       currentFaces.forEach((f, i) => { const o = overlap(f.bbox, answer.match.bbox); if (o > most) { most = o; best = i; } });
       if (best >= 0) {
-        document.querySelector('.box[data-face="' + (best + 1) + '"]').classList.add("target");
+        document.querySelectorAll('#boxes [data-face="' + (best + 1) + '"]').forEach((el) => el.classList.add("target"));
         document.querySelector('tr[data-face="' + (best + 1) + '"]').classList.add("target");
       }
     }
@@ -161,5 +261,7 @@ drop.addEventListener("drop", (e) => {
   drop.classList.remove("over");
   if (e.dataTransfer.files[0]) analyse(e.dataTransfer.files[0]);
 });
+$("if-no-face").addEventListener("change", () => { if (currentFile) analyse(currentFile); });
+window.addEventListener("resize", placeLabels);
 $("target-form").addEventListener("submit", findTarget);
 $("verify-form").addEventListener("submit", compare);
