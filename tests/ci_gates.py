@@ -9,13 +9,11 @@
   never skipped) where it is missing, in any mode; the terminal summary counts them by marker
   ("deselected: 1 needs_facenet (...)"). The markers are registered in pyproject.toml:
 
-  ======================  ======================================================================
-  ``needs_gpu``           onnxruntime offers CUDAExecutionProvider (onnxruntime-gpu and a device)
-  ``needs_weights``       ``FACESCAN_VLM_WEIGHTS`` names a folder of real vision-language weights
-  ``needs_facenet``       facenet-pytorch is installed (its stale pins keep it out of the extras)
-  ``needs_cpu_onnxruntime``  onnxruntime offers no CUDA (tests of the error a CPU build gives)
-  ``slow``                ``FACESCAN_SLOW=1``
-  ======================  ======================================================================
+  - ``needs_gpu``: onnxruntime offers CUDAExecutionProvider (onnxruntime-gpu and a device);
+  - ``needs_weights``: ``FACESCAN_VLM_WEIGHTS`` names a folder of real vision-language weights;
+  - ``needs_facenet``: facenet-pytorch is installed (its stale pins keep it out of the extras);
+  - ``needs_cpu_onnxruntime``: onnxruntime offers no CUDA (the error a CPU build gives);
+  - ``slow``: ``FACESCAN_SLOW=1``.
 """
 
 from __future__ import annotations
