@@ -141,7 +141,7 @@ def store(result: dict, provenance=None) -> str:
     rows = sorted(result["rows"], key=lambda r: (r["backend"] != "sqlite", r["backend"], r["faces"]))
     head = "Embedding model " + ", ".join(sorted({r["model"] for r in rows}))
     if result["meta"].get("peak_rss_mb") is not None:
-        head += f"; peak RSS of the run that rendered the table {result['meta']['peak_rss_mb']} MB"
+        head += f"; peak RSS of the last store_bench.py run {result['meta']['peak_rss_mb']} MB"
     head += "."
     return head + "\n\n" + "\n".join(table(
         ["backend", "faces (real)", "build s (inserts)", "search p50 ms", "p99 ms",
