@@ -157,6 +157,7 @@ def main() -> None:
         rows = report.load("store")["rows"]
     except FileNotFoundError:
         rows = []
+    result = {"kind": "store", "meta": report.measured(COMMAND), "rows": rows}
     for n in (int(s) for s in args.faces.split(",") if s):
         pg_dir = tempfile.mkdtemp(prefix="store-bench-pg-")
         url, server = postgres_url(pg_dir) if args.backend == "postgres" else (None, None)
