@@ -10,8 +10,8 @@ synthetic "person" per 20 faces (a random direction, faces = direction + Gaussia
 faces of one person have cosine ~0.6, as SFace gives for the same person), plus the real
 embeddings of `--real FILE.npy` when given (its mean and covariance then shape the person
 directions). Queries are new faces of people in the index. Each run adds its rows to
-benchmarks/ann_results.jsonl (the same index, size and data replaced), so candidates can be
-measured in separate short runs; ``--write`` publishes all rows.
+benchmarks/results/ann.json (the same index, size and data replaced), so candidates can be
+measured in separate short runs; ``--write BENCHMARKS.md`` regenerates it from benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import gc
-import json
 import os
 import resource
 import tempfile
@@ -27,10 +26,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+import report  # benchmarks/ is on sys.path when run as a script
+import result_tables
 
-BEGIN, END = "<!-- ann:begin -->", "<!-- ann:end -->"
-RESULTS = Path(__file__).resolve().parent / "ann_results.jsonl"
+COMMAND = "python benchmarks/ann_bench.py --sizes N [--only NAME] [--real FILE.npy]; one run per size and index"
 DIM, K, FACES_PER_PERSON, NOISE = 128, 10, 20, 0.072
 
 
@@ -218,15 +217,6 @@ def candidates(only: set[str], skip: set[str]) -> list:
     return [c for c in out if not any(s in c.name for s in skip) and (not only or any(s in c.name for s in only))]
 
 
-def table(rows: list[dict]) -> str:
-    out = ["| faces | embeddings | index | build s | p50 ms | p99 ms | recall@10 | index file MB | RSS growth MB |",
-           "|---|---|---|---|---|---|---|---|---|"]
-    for r in sorted(rows, key=lambda r: (r["data"], r["faces"], r["order"])):
-        out.append(f"| {r['faces']:,} | {r['data']} | {r['index']} | {r['build_s']} | {r['p50_ms']:.2f} | "
-                   f"{r['p99_ms']:.2f} | {r['recall10']:.3f} | {r['file_mb']} | {r['rss_growth_mb']:.0f} |")
-    return "\n".join(out)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="100000,1000000")
@@ -235,12 +225,15 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated name parts of the candidates to run")
     ap.add_argument("--real", help=".npy of real embeddings (or store_bench's .npz cache): they come first and "
                     "shape the synthetic ones")
-    ap.add_argument("--write", help="publish all rows of ann_results.jsonl into this BENCHMARKS.md")
+    ap.add_argument("--write", help="regenerate this file (BENCHMARKS.md) from benchmarks/results/ (ann.json: every row)")
     args = ap.parse_args()
     real = None if not args.real else np.load(args.real)["emb"] if args.real.endswith(".npz") else np.load(args.real)
     data = "synthetic" if real is None else f"real-shaped ({len(real):,} real)"
     skip, only = ({s for s in v.split(",") if s} for v in (args.skip, args.only))
-    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
+    try:
+        rows = report.load("ann")["rows"]
+    except FileNotFoundError:
+        rows = []
     order = {c.name: i for i, c in enumerate(candidates(set(), set()))}
     for n in (int(s) for s in args.sizes.split(",") if s):
         base, queries = synthetic(n, args.queries, real=real)
@@ -251,11 +244,13 @@ def main() -> None:
                        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
             print(row, flush=True)
             rows = [r for r in rows if (r["index"], r["faces"], r["data"]) != (row["index"], n, data)] + [row]
-            RESULTS.write_text("".join(json.dumps(r) + "\n" for r in rows))
+            result = {"kind": "ann", "meta": report.measured(COMMAND), "rows": rows}
+            report.save("ann", result)
             del cand
-    text = (provenance("python benchmarks/ann_bench.py --sizes N [--only NAME] [--real FILE.npy]; one run per "
-                       "size and index, rows from benchmarks/ann_results.jsonl") + "\n\n" + table(rows))
-    publish(text, args.write, BEGIN, END)
+    result = {"kind": "ann", "meta": report.measured(COMMAND), "rows": rows}
+    print(report.provenance(result["meta"]) + "\n\n" + result_tables.ann(result))
+    if args.write:
+        report.write_report(Path(args.write))
 
 
 if __name__ == "__main__":

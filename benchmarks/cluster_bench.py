@@ -16,11 +16,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+from report import measured, publish  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-BEGIN, END = "<!-- cluster:begin -->", "<!-- cluster:end -->"
 
 
 def lfw_embeddings(model: str) -> tuple[np.ndarray, list[str], int]:
@@ -46,7 +45,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", default="sface")
     ap.add_argument("--thresholds", default="0.5,0.55,0.6,0.65,0.7,0.75")
-    ap.add_argument("--write", help="replace the section between the cluster markers in this file")
+    ap.add_argument("--write", help="save results/cluster.json and regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     args = ap.parse_args()
     start = time.perf_counter()
     x, people, missed = lfw_embeddings(args.model)
@@ -58,8 +57,8 @@ def main() -> None:
             s = time.perf_counter() - t0
             b, p = bcubed(people, labels), pairwise_f1(people, labels)
             rows.append((method, "-" if t is None else f"{t:.2f}", len(set(labels)), b, p, s))
-    lines = [provenance(f"python benchmarks/cluster_bench.py --model {args.model}", time.perf_counter() - start),
-             "", (f"{len(x)} LFW-a faces of {len(set(people))} people ({missed} images without a face found "
+    meta = measured(f"python benchmarks/cluster_bench.py --model {args.model}", time.perf_counter() - start)
+    lines = [(f"{len(x)} LFW-a faces of {len(set(people))} people ({missed} images without a face found "
                   f"left out), embedded by `{args.model}`."), "",
              "| method | threshold | clusters | BCubed P / R / F1 | pairwise P / R / F1 | seconds |",
              "|---|---|---|---|---|---|"]
@@ -68,7 +67,7 @@ def main() -> None:
         mark = "**" if (method, t) == best[:2] else ""
         lines.append(f"| {mark}{method}{mark} | {t} | {n} | {b['precision']:.3f} / {b['recall']:.3f} / "
                      f"{mark}{b['f1']:.3f}{mark} | {p['precision']:.3f} / {p['recall']:.3f} / {p['f1']:.3f} | {s:.2f} |")
-    publish("\n".join(lines), args.write, BEGIN, END)
+    publish("cluster", meta, "\n".join(lines), args.write)
 
 
 if __name__ == "__main__":

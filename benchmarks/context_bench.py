@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summarize import face_in, provenance, replace_section  # benchmarks/ is on sys.path when run as a script
+from report import measured, publish  # benchmarks/ is on sys.path when run as a script
+from summarize import face_in
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-BEGIN, END = "<!-- context:begin -->", "<!-- context:end -->"
 BACKENDS = ("facescan", "facescan-v2", "faceapi")
 SEED = 7
 
@@ -67,9 +67,9 @@ def run(limit: int | None) -> dict:
     return {"hits": hits, "n": len(samples), "left_out": left_out}
 
 
-def table(result: dict, seconds: float, command: str) -> str:
+def table(result: dict) -> str:
     hits, n = result["hits"], result["n"]
-    out = [(f"{provenance(command, seconds)} UTKFace `test`: {n - result['left_out']} of {n} faces "
+    out = [(f"UTKFace `test`: {n - result['left_out']} of {n} faces "
             f"(left out: missed by the detector in a view, {result['left_out']})."), "",
            "| backend | gender chip / context | race chip / context | age MAE chip / context | 5 age groups (of the years) chip / context |",
            "|---|---|---|---|---|"]
@@ -89,15 +89,12 @@ def table(result: dict, seconds: float, command: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--limit", type=int, help="only the first N faces")
-    ap.add_argument("--write", help="replace the section between the context markers in this file")
+    ap.add_argument("--write", help="save results/context.json and regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     args = ap.parse_args()
     start = time.perf_counter()
     result = run(args.limit)
     command = "python benchmarks/context_bench.py" + (f" --limit {args.limit}" if args.limit else "")
-    text = table(result, time.perf_counter() - start, command)
-    print(text)
-    if args.write:
-        replace_section(Path(args.write), BEGIN, END, text)
+    publish("context", measured(command, time.perf_counter() - start), table(result), args.write)
 
 
 if __name__ == "__main__":

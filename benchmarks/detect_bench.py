@@ -25,13 +25,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 from detect_real import timed  # benchmarks/ is on sys.path when run as a script
-from summarize import provenance, publish
+from report import measured, publish
 
 from facescan.detect import iou
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-BEGIN, END = "<!-- detect:begin -->", "<!-- detect:end -->"
 # column name -> (detector, --detect-scales)
 DETECTORS = {"yunet auto (default)": ("yunet", "auto"), "yunet 1 pass (before)": ("yunet", "1"),
              "yunet 1,2": ("yunet", "1,2"), "mtcnn": ("mtcnn", None)}
@@ -176,7 +175,7 @@ def main() -> None:
     from facescan.detect import make_detector
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--write", help="replace the section between the detect markers in this file")
+    ap.add_argument("--write", help="save results/detect.json and regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     ap.add_argument("--scenes", type=int, default=30, help="scenes per condition")
     ap.add_argument("--seed", type=int, default=0, help="another seed gives other scenes (for tuning)")
     ap.add_argument("--only", nargs="+", choices=list(DETECTORS), help="columns to run (default: all)")
@@ -212,8 +211,8 @@ def main() -> None:
         rows[name] = (row, ms)
     names = list(rows)
     faces = sum(len(b) for k in kinds for _, b in sets[k])
-    lines = [provenance(f"python benchmarks/detect_bench.py --scenes {args.scenes}", time.perf_counter() - start), "",
-             (f"Recall at IoU 0.5 (false boxes per photo), {args.scenes} scenes per condition "
+    meta = measured(f"python benchmarks/detect_bench.py --scenes {args.scenes}", time.perf_counter() - start)
+    lines = [(f"Recall at IoU 0.5 (false boxes per photo), {args.scenes} scenes per condition "
               f"({faces} faces in all); real photos: {len(real)} (recall only):"), "",
              "| condition | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for kind in [*sets, "real: LFW-a + CelebA"]:
@@ -227,8 +226,7 @@ def main() -> None:
               "| detector | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(sizes)]
     for name in names:
         lines.append(f"| {name} | " + " | ".join(f"{rows[name][1][s]:.1f}" for s in sizes) + " |")
-    text = "\n".join(lines)
-    publish(text, args.write, BEGIN, END)
+    publish("detect", meta, "\n".join(lines), args.write)
 
 
 if __name__ == "__main__":

@@ -25,11 +25,10 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+from report import measured, publish  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 FAIRFACE = Path(os.environ.get("FACESCAN_FAIRFACE", ROOT.parent / "shared" / "data" / "fairface"))
-BEGIN, END = "<!-- detect-real:begin -->", "<!-- detect-real:end -->"
 TURN = (("frontal", 0.0, 0.3), ("turned", 0.3, 0.7), ("profile", 0.7, 9.0))
 NOT_PHOTOS = ("astronaut", "camera", "phantom", "microaneurysms", "chessboard", "logo", "text", "page")
 
@@ -84,7 +83,7 @@ def main() -> None:
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--every", type=int, default=10, help="every N-th FairFace photo (1: all)")
-    ap.add_argument("--write", help="replace the section between the detect-real markers in this file")
+    ap.add_argument("--write", help="save results/detect_real.json and regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     args = ap.parse_args()
     start = time.perf_counter()
     dets = detectors()
@@ -105,8 +104,8 @@ def main() -> None:
               "without one": cv2.resize(faceless[0], (1280, 720))}
     ms = {(n, k): timed(d, frame) for n, d in dets.items() for k, frame in frames.items()}
     groups = ["all", *(t[0] for t in TURN), "no landmarks"]
-    lines = [provenance(f"python benchmarks/detect_real.py --every {args.every}", time.perf_counter() - start), "",
-             (f"FairFace train photos with their face found ({len(photos)} photos, every {args.every}-th listed; "
+    meta = measured(f"python benchmarks/detect_real.py --every {args.every}", time.perf_counter() - start)
+    lines = [(f"FairFace train photos with their face found ({len(photos)} photos, every {args.every}-th listed; "
               "how far the face is turned from MTCNN's landmarks); false faces on "
               f"{len(faceless)} photos without a face; milliseconds per 1280x720 photo (2 threads; a FairFace "
               "photo enlarged, and a sample photo without a face, where the default runs its rescue too):"), "",
@@ -121,7 +120,7 @@ def main() -> None:
     lines.append(f"| false faces on {len(faceless)} photos without one | " + " | ".join(str(false[n]) for n in names) + " |")
     for k in frames:
         lines.append(f"| ms per 1280x720 photo {k} | " + " | ".join(f"{ms[n, k]:.1f}" for n in names) + " |")
-    publish("\n".join(lines), args.write, BEGIN, END)
+    publish("detect_real", meta, "\n".join(lines), args.write)
 
 
 if __name__ == "__main__":

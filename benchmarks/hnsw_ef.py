@@ -6,7 +6,8 @@ new synthetic faces of people in the index (their nearest are their own faces: t
     python benchmarks/hnsw_ef.py N EFC EF[,EF...]      e.g. 1000000 80 256,512,1024
 
 Needs the real-embedding cache of store_bench.py (benchmarks/.cache/real-*.npz). Prints one
-line per efSearch; the numbers in BENCHMARKS.md ("efSearch") are copied from its output.
+line per efSearch; BENCHMARKS.md ("efSearch") renders benchmarks/results/hnsw_ef.json, its printed
+rows transcribed by hand (update that file after a run).
 """
 
 from __future__ import annotations

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+from report import measured, publish  # benchmarks/ is on sys.path when run as a script
 
 from facescan.datasets import read_lfw_pairs
 from facescan.eval.lfw import embed_images
@@ -34,7 +34,6 @@ from facescan.identity import DEFAULT_EMBEDDER, normalise
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-BEGIN, END = "<!-- identity:begin -->", "<!-- identity:end -->"
 
 
 def pipeline_speed(paths: list[str], embed: str | bool) -> float:
@@ -51,7 +50,7 @@ def pipeline_speed(paths: list[str], embed: str | bool) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--write", help="replace the section between the identity markers in this file")
+    ap.add_argument("--write", help="save results/identity.json and regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     ap.add_argument("--models", default="sface,sface-fast,dlib", help="embedders, comma-separated")
     ap.add_argument("--fusion", default="sface,dlib", help="embedders whose concatenation is scored too")
     ap.add_argument("--json", help="save every embedder's metrics to this file")
@@ -83,8 +82,8 @@ def main() -> None:
 
     m0 = rows[models[0]]
     fars = [t["far"] for t in m0["tar_at_far"]]
-    lines = [provenance("python benchmarks/identity_bench.py", time.perf_counter() - start), "",
-             (f"LFW-a View-2 as shared here: {len(pairs)} pairs in {m0['folds']} folds "
+    meta = measured("python benchmarks/identity_bench.py", time.perf_counter() - start)
+    lines = [(f"LFW-a View-2 as shared here: {len(pairs)} pairs in {m0['folds']} folds "
               f"({m0['n_different']} different-person pairs, so FAR 1e-3 allows no false accept at all: "
               f"marked *), {len(paths)} images, YuNet found no face in {len(missed)} (central box used). "
               "Accuracy: threshold chosen on the other folds, mean ± std over folds. Default embedder: "
@@ -101,7 +100,7 @@ def main() -> None:
     lines += ["", (f"Whole pipeline on the first {args.speed_images} LFW-a images (250x250, one face each; "
                    "2 threads):"), "", "| pipeline | images/s |", "|---|---|"]
     lines += [f"| {name} | {v:.1f} |" for name, v in pipe.items()]
-    publish("\n".join(lines), args.write, BEGIN, END)
+    publish("identity", meta, "\n".join(lines), args.write)
 
 
 if __name__ == "__main__":

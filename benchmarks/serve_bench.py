@@ -6,6 +6,10 @@ share of the CLI's batch figure on the same images; and a saturation run (errors
     python benchmarks/serve_bench.py saturation --seconds 300
     python benchmarks/serve_bench.py publish --write BENCHMARKS.md
 
+Each part saves its numbers in benchmarks/results/serve.json (the other part's kept); ``publish
+--write BENCHMARKS.md`` (or ``python benchmarks/report.py``) regenerates BENCHMARKS.md from
+benchmarks/results/ (the tables are result_tables.serve).
+
 The client is our own: asyncio + httpx, C tasks each sending one multipart POST /v1/analyze
 (one photo) after another for a fixed time (wrk cannot build multipart uploads from a list of
 files, and no oha binary is installed here). It runs on the same 2 cores as the server, and its
@@ -27,12 +31,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+import report  # benchmarks/ is on sys.path when run as a script
+import result_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-RESULTS = ROOT / "benchmarks" / "serve_results.json"
-BEGIN, END = "<!-- serve:begin -->", "<!-- serve:end -->"
 N_IMAGES = 96
 
 
@@ -158,7 +161,7 @@ async def load(url: str, images: list[tuple[str, bytes]], clients: int, seconds:
 def throughput(args: argparse.Namespace) -> None:
     images = photos()
     t0 = time.perf_counter()
-    out = {"cli": cli_batch(images), "runs": []}
+    out = {"cli": cli_batch(images), "runs": [], "photos": N_IMAGES}
     print(f"CLI batch: {out['cli']['faces_per_s']:.1f} faces/s", flush=True)
     for workers in (1, 2):
         proc, url = start_server(workers, max_concurrency=64)
@@ -198,43 +201,19 @@ def saturation(args: argparse.Namespace) -> None:
 
 
 def save(key: str, value: dict) -> None:
-    value["date"] = time.strftime("%Y-%m-%d")
-    value["provenance"] = provenance(value.get("command", ""), value.get("took_s", value.get("seconds")))
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    value["meta"] = report.measured(value.get("command", ""), value.get("took_s", value.get("seconds")))
+    try:
+        results = report.load("serve")
+    except FileNotFoundError:
+        results = {"kind": "serve"}
     results[key] = value
-    RESULTS.write_text(json.dumps(results, indent=1) + "\n")
+    report.save("serve", results)
 
 
 def table(args: argparse.Namespace) -> None:
-    results = json.loads(RESULTS.read_text())
-    lines = []
-    if "throughput" in results:
-        t = results["throughput"]
-        cli = t["cli"]["faces_per_s"]
-        lines += [t["provenance"], "",
-                  (f"CLI batch (`Analyzer.analyze_many`, batches of 16, same {N_IMAGES} photos): "
-                  f"**{cli:.1f} faces/s** ({t['cli']['images_per_s']:.1f} images/s)."), "",
-                  ("| workers | clients | requests/s | faces/s | HTTP / CLI faces/s | p50 ms | p95 ms | p99 ms "
-                  "| non-200 | client CPU (cores) |"), "|---|---|---|---|---|---|---|---|---|---|"]
-        for r in t["runs"]:
-            bad = sum(v for k, v in r["statuses"].items() if k != "200") or 0
-            lines.append(f"| {r['workers']} | {r['clients']} | {r['requests_per_s']:.1f} | {r['faces_per_s']:.1f} | "
-                         f"{r['faces_per_s'] / cli:.2f} | {r['p50_ms']:.0f} | {r['p95_ms']:.0f} | "
-                         f"{r['p99_ms']:.0f} | {bad} | {r['client_cpu_share']:.2f} |")
-    if "saturation" in results:
-        s = results["saturation"]
-        codes = ", ".join(f"{k}: {v:,}" for k, v in sorted(s["statuses"].items()))
-        other = sum(v for k, v in s["statuses"].items() if k not in ("200", "503"))
-        rss = [m for _, m in s["rss_mb"]]
-        half = len(rss) // 2
-        lines += ["", s["provenance"], "",
-                  (f"Saturation: {s['clients']} clients for {s['seconds']:.0f} s against 2 workers limited to "
-                  f"{s['max_concurrency']} requests each (clients wait the Retry-After of a 503): {codes}; "
-                  f"**{other} answers other than 200 and the designed 503**; {s['requests_per_s']:.1f} requests/s, "
-                  f"p50 {s['p50_ms']:.0f} ms, p99 {s['p99_ms']:.0f} ms. Server RSS (supervisor + workers), sampled "
-                  f"every 10 s: first {rss[0]:.0f} MB, max {max(rss):.0f} MB, last {rss[-1]:.0f} MB; mean of the "
-                  f"first half {np.mean(rss[:half]):.0f} MB, second half {np.mean(rss[half:]):.0f} MB.")]
-    publish("\n".join(lines), args.write, BEGIN, END)
+    print(result_tables.serve(report.load("serve"), report.provenance))
+    if args.write:
+        report.write_report(Path(args.write))
 
 
 def main() -> None:
@@ -242,7 +221,7 @@ def main() -> None:
     p.add_argument("part", choices=["throughput", "saturation", "publish"])
     p.add_argument("--seconds", type=float, default=20.0, help="per load run (saturation: its length)")
     p.add_argument("--clients", type=int, default=32, help="saturation: concurrent clients")
-    p.add_argument("--write", help="publish into this file (BENCHMARKS.md) between the serve markers")
+    p.add_argument("--write", help="publish: regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     args = p.parse_args()
     {"throughput": throughput, "saturation": saturation, "publish": table}[args.part](args)
 

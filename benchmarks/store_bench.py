@@ -11,8 +11,8 @@ photos, one face each, with a real face's attributes JSON). "build" is the inser
 vector index: for SQLite the HNSW file written by the first search, for PostgreSQL the HNSW
 index pgvector maintains on every insert. Queries: held-out real faces and new synthetic faces
 of people in the store, one at a time through ``store.search(vector)`` (the nearest faces with
-their paths and attributes). Each run adds its rows to benchmarks/store_results.jsonl (same
-backend and size replaced) and ``--write`` publishes all of them.
+their paths and attributes). Each run adds its rows to benchmarks/results/store.json (same
+backend and size replaced) and ``--write BENCHMARKS.md`` regenerates it from benchmarks/results/.
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+import report  # benchmarks/ is on sys.path when run as a script
+import result_tables
 from ann_bench import K, exact_topk, rss_mb, synthetic
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
 
 from facescan.store import NewPhoto
 from facescan.types import Face, Prediction
@@ -38,8 +39,7 @@ from facescan.types import Face, Prediction
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 CACHE = ROOT / "benchmarks" / ".cache"
-RESULTS = ROOT / "benchmarks" / "store_results.jsonl"
-BEGIN, END = "<!-- store:begin -->", "<!-- store:end -->"
+COMMAND = "python benchmarks/store_bench.py --backend B --faces N [--bulk]; one run per backend and size"
 CHUNK = 10_000
 
 
@@ -133,17 +133,6 @@ def run(backend: str, n: int, real: np.ndarray, attrs: dict, model: str, n_queri
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def table(rows: list[dict]) -> str:
-    out = [("| backend | faces (real) | build s (inserts) | search p50 ms | p99 ms | recall@10 (real / synthetic "
-            "queries) | disk MB | RSS growth MB |"), "|---|---|---|---|---|---|---|---|"]
-    for r in sorted(rows, key=lambda r: (r["backend"] != "sqlite", r["backend"], r["faces"])):
-        out.append(f"| {r['backend']} | {r['faces']:,} ({r['real_faces']:,}) | {r['build_s']} ({r['insert_s']}) | "
-                   f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {r['recall10']:.3f} ({r['recall10_real_queries']:.3f} / "
-                   f"{r['recall10_synthetic_queries']:.3f}) | {r['disk_mb']:.0f} | "
-                   f"{r['rss_growth_mb']:.0f} |")
-    return "\n".join(out)
-
-
 def postgres_url(tmp: str) -> tuple[str, object]:
     if os.environ.get("FACESCAN_BENCH_POSTGRES"):
         return os.environ["FACESCAN_BENCH_POSTGRES"], None
@@ -161,10 +150,14 @@ def main() -> None:
     ap.add_argument("--real-utk", type=int, default=3000, help="UTKFace chips embedded besides LFW-a")
     ap.add_argument("--bulk", action="store_true",
                     help="PostgreSQL: load with the index dropped, then build it once (store.deferred_index())")
-    ap.add_argument("--write", help="publish all rows of store_results.jsonl into this BENCHMARKS.md")
+    ap.add_argument("--write", help="regenerate this file (BENCHMARKS.md) from benchmarks/results/ (store.json: every row)")
     args = ap.parse_args()
     real, attrs, model = real_embeddings(args.real_utk)
-    rows = [json.loads(line) for line in RESULTS.read_text().splitlines()] if RESULTS.exists() else []
+    try:
+        rows = report.load("store")["rows"]
+    except FileNotFoundError:
+        rows = []
+    result = {"kind": "store", "meta": report.measured(COMMAND), "rows": rows}
     for n in (int(s) for s in args.faces.split(",") if s):
         pg_dir = tempfile.mkdtemp(prefix="store-bench-pg-")
         url, server = postgres_url(pg_dir) if args.backend == "postgres" else (None, None)
@@ -179,12 +172,12 @@ def main() -> None:
                    measured=datetime.date.today().isoformat())
         print(row, flush=True)
         rows = [r for r in rows if (r["backend"], r["faces"]) != (row["backend"], n)] + [row]
-        RESULTS.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    text = (provenance("python benchmarks/store_bench.py --backend B --faces N; one run per backend and size, "
-                       "rows from benchmarks/store_results.jsonl")
-            + f" Embedding model {model}; peak RSS of this run {peak:.0f} MB.\n\n" + table(rows))
-    publish(text, args.write, BEGIN, END)
+        peak = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        result = {"kind": "store", "meta": report.measured(COMMAND, peak_rss_mb=peak), "rows": rows}
+        report.save("store", result)
+    print(report.provenance(result["meta"]) + "\n\n" + result_tables.store(result))
+    if args.write:
+        report.write_report(Path(args.write))
 
 
 if __name__ == "__main__":

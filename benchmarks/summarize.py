@@ -1,23 +1,21 @@
-"""Turn benchmarks/results.jsonl into the tables between the markers in BENCHMARKS.md."""
+"""run.sh's result file, and a helper shared by benchmark scripts.
+
+    python benchmarks/summarize.py ROWS.jsonl [UTK_METRICS.json] [FER_METRICS.json]
+
+saves benchmarks/results/bench.json: the rows bench.py printed (accuracy and speed of each
+pipeline, one JSON object per line), plus the tables made from `facescan eval`'s metrics.json of
+the UTKFace `test` split (targets of issue 3, per group, per class) and of FER2013 PublicTest (per
+class); then regenerates BENCHMARKS.md (report.py renders the rows: result_tables.bench).
+"""
 
 from __future__ import annotations
 
-import datetime
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 
-BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
-
-
-def pct(v):
-    return "-" if v is None else f"{100 * v:.1f}%"
-
-
-def num(v, fmt="{:.2f}"):
-    return "-" if v is None else fmt.format(v)
+from report import measured, save, to_blocks, write_report
+from result_tables import num, pct
 
 
 def kid_accuracy(m: dict) -> float:
@@ -27,32 +25,6 @@ def kid_accuracy(m: dict) -> float:
     return sum(k["accuracy"] * k["n"] for k in kids) / max(1, sum(k["n"] for k in kids))
 
 
-def replace_section(path: Path, begin: str, end: str, body: str) -> None:
-    """Put ``body`` between the ``begin`` and ``end`` markers of ``path`` (a new file: just them)."""
-    doc = path.read_text() if path.exists() else f"# Benchmarks\n\n{begin}\n{end}\n"
-    if begin not in doc or end not in doc:
-        sys.exit(f"{path} has no {begin} ... {end} section")
-    head, rest = doc.split(begin, 1)
-    path.write_text(head + begin + "\n" + body + "\n" + end + rest.split(end, 1)[1])
-
-
-def publish(text: str, write: str | None, begin: str, end: str) -> None:
-    """Print a benchmark's section, and put it between its markers in ``write`` if given."""
-    print(text)
-    if write:
-        replace_section(Path(write), begin, end, text)
-
-
-def provenance(command: str, seconds: float | None = None) -> str:
-    """"Measured DATE on N cores (CPU), Python V, by `command` (S s)": the first line of a section."""
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    cpu = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
-               platform.processor() or platform.machine())
-    took = f" ({seconds:.0f} s)" if seconds is not None else ""
-    return (f"Measured {datetime.date.today()} on {os.cpu_count()} cores ({cpu}), "
-            f"Python {platform.python_version()}, by `{command}`{took}.")
-
-
 def face_in(faces, box) -> int | None:
     """Index of the first detected face whose centre lies in ``box`` (x1, y1, x2, y2), or None."""
     for i, f in enumerate(faces):
@@ -60,43 +32,6 @@ def face_in(faces, box) -> int | None:
         if box[0] <= cx <= box[2] and box[1] <= cy <= box[3]:
             return i
     return None
-
-
-def label(r):
-    extra = "".join(f", {k}={r[k]}" for k in ("backend", "detector") if k in r)
-    return f"{r['pipeline']}{extra}"
-
-
-def tables(rows: list[dict]) -> str:
-    utk = [r for r in rows if r["task"] == "accuracy-utkface"
-           and any(k in r for k in ("gender", "race", "age_mae"))]
-    fer = [r for r in rows if r["task"] == "accuracy-fer"]
-    out = ["### Accuracy: UTKFace, facescan's fixed `test` split (1,914 chips)", "",
-           "| pipeline | gender | race (5) | age MAE (years) | age 9-group | age 5-group | no face found |",
-           "|---|---|---|---|---|---|---|"]
-    for r in utk:
-        out.append(f"| {label(r)} | {pct(r.get('gender'))} | {pct(r.get('race'))} | "
-                   f"{num(r.get('age_mae'))} | {pct(r.get('age_group9'))} | {pct(r.get('age_group5'))} "
-                   f"| {r['missed']} |")
-    out += ["", "### Accuracy: FER2013 PublicTest (3,589 faces, 48x48 grey)", "",
-            "| pipeline | emotion (7) | no face found |", "|---|---|---|"]
-    for r in fer:
-        out.append(f"| {label(r)} | {pct(r['emotion'])} | {r['missed']} |")
-    for task, title in (("speed-chips", "1,000 UTKFace chips (200x200 JPEG, one face each)"),
-                        ("speed-groups", "40 composed group photos (1280x720 JPEG, 3-8 faces)")):
-        speed = [r for r in rows if r["task"] == task]
-        if not speed:
-            continue
-        ours = next((r for r in speed if r["pipeline"] == "facescan"), None)
-        out += ["", f"### Speed: {title}", "",
-                ("| pipeline | faces found | faces/s (batch) | images/s (batch) | p50 ms/image | "
-                 "p95 ms/image | peak RSS MB | facescan faces/s ÷ this |"), "|---|---|---|---|---|---|---|---|"]
-        for r in speed:
-            ratio = f"{ours['faces_per_s'] / r['faces_per_s']:.2f}x" if ours and r["faces_per_s"] else "-"
-            found = f"{r['faces']}/{r.get('true_faces', r['images'])}"
-            out.append(f"| {label(r)} | {found} | {r['faces_per_s']:.1f} | {r['images_per_s']:.1f} | "
-                       f"{r['p50_ms']:.1f} | {r['p95_ms']:.1f} | {r['peak_rss_mb']:.0f} | {ratio} |")
-    return "\n".join(out)
 
 
 def group_tables(metrics: dict) -> str:
@@ -176,12 +111,11 @@ def target_table(utk: dict, fer: dict | None, results: list[dict]) -> str:
 
 def main() -> None:
     rows = [json.loads(line) for line in Path(sys.argv[1]).read_text().splitlines() if line.strip()]
-    target = Path(sys.argv[2])
     utk = fer = None
+    if len(sys.argv) > 2 and Path(sys.argv[2]).exists():
+        utk = json.loads(Path(sys.argv[2]).read_text())
     if len(sys.argv) > 3 and Path(sys.argv[3]).exists():
-        utk = json.loads(Path(sys.argv[3]).read_text())
-    if len(sys.argv) > 4 and Path(sys.argv[4]).exists():
-        fer = json.loads(Path(sys.argv[4]).read_text())
+        fer = json.loads(Path(sys.argv[3]).read_text())
     groups = ""
     if utk is not None:
         groups = "\n".join([target_table(utk, fer, rows), group_tables(utk),
@@ -189,9 +123,9 @@ def main() -> None:
                              class_tables(utk, "gender", "gender, UTKFace `test` split")])
     if fer is not None:
         groups += "\n" + class_tables(fer, "emotion", "emotion, FER2013 PublicTest")
-    header = provenance("bash benchmarks/run.sh") + "\n\n"
-    replace_section(target, BEGIN, END, f"{header}{tables(rows)}\n{groups}")
-    print(tables(rows) + "\n" + groups)
+    print(save("bench", {"kind": "bench", "meta": measured("bash benchmarks/run.sh"), "rows": rows,
+                         "blocks": to_blocks(groups)}))
+    write_report()
 
 
 if __name__ == "__main__":

@@ -22,11 +22,11 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from summarize import face_in, provenance, replace_section  # benchmarks/ is on sys.path when run as a script
+from report import measured, publish  # benchmarks/ is on sys.path when run as a script
+from summarize import face_in
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-BEGIN, END = "<!-- target:begin -->", "<!-- target:end -->"
 
 
 def run(scenes_per_size: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
@@ -90,7 +90,7 @@ def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
     return centre - half, centre + half
 
 
-def table(rows: list[dict], people: list[dict], seconds: float, command: str) -> str:
+def table(rows: list[dict], people: list[dict]) -> str:
     pos = [r for r in rows if r["k"] > 0]
     neg = [r for r in rows if r["k"] == 0]
     cell: dict = defaultdict(list)
@@ -106,7 +106,7 @@ def table(rows: list[dict], people: list[dict], seconds: float, command: str) ->
                  f"unique, groups of 3-5: measured {100 * goal_acc:.1f}% over {len(goal)} descriptions "
                  f"(95% interval {100 * low:.1f}-{100 * high:.1f}%): "
                  f"{'met' if goal_acc >= 0.9 else 'NOT met'}.**")
-    out = [provenance(command, seconds), "", goal_line, "",
+    out = [goal_line, "",
            ("Top-1 accuracy (best-ranked person is the one described, whatever the status), by group "
             "size and number of attributes named (descriptions in brackets):"), "",
            "| people | 1 attribute | 2 attributes | 3 attributes | all |", "|---|---|---|---|---|"]
@@ -147,19 +147,17 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scenes-per-size", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--write", help="replace the section between the target markers in this file")
+    ap.add_argument("--write", help="save results/target.json and regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     ap.add_argument("--jsonl", help="also save every description's outcome here")
     args = ap.parse_args()
     start = time.perf_counter()
     rows, people = run(args.scenes_per_size, args.seed)
     command = "python benchmarks/target_bench.py" + (
         f" --scenes-per-size {args.scenes_per_size}" if args.scenes_per_size != 60 else "")
-    text = table(rows, people, time.perf_counter() - start, command)
-    print(text)
+    text = table(rows, people)
     if args.jsonl:
         Path(args.jsonl).write_text("".join(json.dumps(r) + "\n" for r in rows))
-    if args.write:
-        replace_section(Path(args.write), BEGIN, END, text)
+    publish("target", measured(command, time.perf_counter() - start), text, args.write)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ accuracy per track vs per frame, and peak RSS over a 10-minute 720p video.
 
     python benchmarks/video_bench.py --part speed|tracking|rss|all [--write BENCHMARKS.md]
 
-Each part saves its numbers in benchmarks/video_results.json; the BENCHMARKS.md section is made
+Each part saves its numbers in benchmarks/results/video.json; report.py makes the BENCHMARKS.md section
 from that file (so the parts can run as separate, short jobs). Run each part under the lock.
 The tracking part also needs `pip install supervision==0.29.1 motmetrics==1.4.0` (the comparison only:
 neither is a facescan dependency; 0.29.1 is supervision's last release with ByteTrack).
@@ -14,7 +14,6 @@ People come from UTKFace's `test` split (adults 18-70), so the attribute models 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
@@ -23,7 +22,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from summarize import provenance, publish  # benchmarks/ is on sys.path when run as a script
+import report  # benchmarks/ is on sys.path when run as a script
+import result_tables
 
 from facescan import Analyzer
 from facescan.datasets import read_utkface
@@ -33,8 +33,6 @@ from facescan.video.synth import make_clip, pick_people, render, score_tracks, w
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
-RESULTS = ROOT / "benchmarks" / "video_results.json"
-BEGIN, END = "<!-- video:begin -->", "<!-- video:end -->"
 W, H, FPS = 1280, 720, 25.0
 
 
@@ -234,59 +232,6 @@ def part_rss(minutes: float, tmp: Path) -> dict:
             "peak_mb": max(m for _, m in samples), "peak_first_tenth_mb": max(tenth) if tenth else None}
 
 
-def section(res: dict) -> str:
-    from facescan.video.write import encoder_name
-
-    lines = []
-    sp = res.get("speed")
-    if sp:
-        lines += [(f"Synthetic {W}x{H} clip, {sp['seconds']:.0f} s at {FPS:.0f} fps ({sp['frames']} frames), 4 people "
-                  "(UTKFace chips at 216 px) crossing, occluded, entering and leaving; all four attributes, "
-                  "tracking on. Wall time of `facescan.video.analyze_video` (decoding in its own thread) after a warm-up."), "",
-                  "| run | frames analysed | seconds | speed |", "|---|---|---|---|",
-                  (f"| 5 sampled fps (the default) | {sp['fps5_frames']} | {sp['fps5_s']:.1f} | "
-                  f"**{sp['x_realtime']:.1f}x real time** |"),
-                  (f"| 5 sampled fps, `facescan video` with -o, --tracks and --annotate (model loading included) | "
-                  f"{sp['fps5_frames']} | {sp['seconds'] / sp['cli_annotate_x_realtime']:.1f} | "
-                  f"{sp['cli_annotate_x_realtime']:.1f}x real time |"),
-                  (f"| every frame (`--every 1`) | {sp['all_frames']} | {sp['all_s']:.1f} | **{sp['all_fps']:.1f} frames/s** "
-                  f"({sp['all_fps'] / FPS:.2f}x real time) |"),
-                  f"| decoding alone, every frame to RGB | {sp['frames']} | - | {sp['decode_all_fps']:.0f} frames/s |", ""]
-    tr = res.get("tracking")
-    if tr:
-        lines += [(f"Tracking: {tr['clips']} synthetic 640x360 clips of {tr['seconds']:.0f} s (4 different people each, "
-                  f"{4 * tr['clips']} people), 5 sampled fps, the same detections fed to each "
-                  "tracker. IDF1, MOTA, switches and fragmentations by motmetrics 1.4.0 (IoU >= 0.5 to a "
-                  "ground-truth face box; people under half visible are not in the ground truth); "
-                  "\"IDF1 (own)\" is facescan.video.synth.score_tracks on the same data, as a cross-check. ByteTrack: "
-                  "supervision 0.29.1 (its last release with ByteTrack), lost-track buffer set to the same 2 s "
-                  "as facescan's, other settings its defaults. facescan keeps its own tracker (fewer switches)."), "",
-                  "| tracker | IDF1 | IDF1 (own) | MOTA | identity switches | fragmentations |", "|---|---|---|---|---|---|"]
-        for name, m in tr["trackers"].items():
-            lines.append(f"| {name} | {m['idf1']:.3f} | {m['idf1_own']:.3f} | {m['mota']:.3f} | {m['switches']} | "
-                         f"{m['fragmentations']} |")
-        a = tr["attributes"]
-        lines += ["", ("Attributes on the same clips (facescan tracker, no embeddings): per frame, each matched face's "
-                  "own prediction; per track, the track's averaged prediction, counted once per person and once "
-                  "per matched frame. Every frame shows the same photo of a person, so averaging removes "
-                  "frame-to-frame noise (crops, partial occlusion) but not a model's systematic error on a face."), "",
-                  "| level | n | gender | race (UTK 5) | age 9-group | age MAE (years) |", "|---|---|---|---|---|---|"]
-        for level, title in (("frame", "per frame"), ("track", "per track (per person)"),
-                             ("track_frames", "per track (per matched frame)")):
-            d = a[level]
-            lines.append(f"| {title} | {d['gender'][1]} | {100 * d['gender'][0]:.1f}% | {100 * d['race'][0]:.1f}% | "
-                         f"{100 * d['age9'][0]:.1f}% | {d['age_err'][0]:.2f} |")
-        lines.append("")
-    rss = res.get("rss")
-    if rss:
-        lines += [(f"Memory: `facescan video` with -o, --tracks and --annotate over a {rss['minutes']:.0f}-minute "
-                  f"{W}x{H} video (the 30-s script repeated; {rss['run_s']:.0f} s, {rss['x_realtime']:.1f}x real time): "
-                  f"**peak RSS {rss['peak_mb']:.0f} MB**, {rss['peak_first_tenth_mb']:.0f} MB within the first tenth "
-                  "of the run (RSS of the process, sampled every 0.5 s from /proc)."), ""]
-    lines.append(f"Annotated videos are encoded with `{encoder_name()}` (PyAV 18.1.0's wheel).")
-    return "\n".join(lines)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", default="all", choices=["speed", "tracking", "rss", "all", "none"])
@@ -294,9 +239,12 @@ def main() -> None:
     ap.add_argument("--clips", type=int, default=5, help="tracking: clips (4 people each)")
     ap.add_argument("--clip-seconds", type=float, default=12.0, help="tracking: length of each clip")
     ap.add_argument("--minutes", type=float, default=10.0, help="rss: length of the long video")
-    ap.add_argument("--write", help="replace the section between the video markers in this file")
+    ap.add_argument("--write", help="regenerate this file (BENCHMARKS.md) from benchmarks/results/")
     args = ap.parse_args()
-    res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    try:
+        res = report.load("video")
+    except FileNotFoundError:
+        res = {"kind": "video"}
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()
         if args.part in ("speed", "all"):
@@ -305,14 +253,20 @@ def main() -> None:
             res["tracking"] = part_tracking(args.clips, args.clip_seconds, Path(tmp))
         if args.part in ("rss", "all"):
             res["rss"] = part_rss(args.minutes, Path(tmp))
-        if args.part != "none":
-            res.setdefault("provenance", {})[args.part] = provenance(
-                f"python benchmarks/video_bench.py --part {args.part}"
-                + (f" --clips {args.clips}" if args.part == "tracking" else ""), time.perf_counter() - start)
-    RESULTS.write_text(json.dumps(res, indent=1) + "\n")
-    body = section(res)
-    body += "\n\n" + "\n".join(f"- {part}: {text}" for part, text in sorted(res.get("provenance", {}).items()))
-    publish(body, args.write, BEGIN, END)
+        meta = report.measured(f"python benchmarks/video_bench.py --part {args.part}"
+                               + (f" --clips {args.clips}" if args.part == "tracking" else ""),
+                               time.perf_counter() - start)
+        for part in ("speed", "tracking", "rss"):
+            if args.part in (part, "all"):
+                res[part]["meta"] = meta
+    if args.part != "none":
+        from facescan.video.write import encoder_name
+
+        res |= {"size": [W, H], "fps": FPS, "encoder": encoder_name()}
+        report.save("video", res)
+    print(result_tables.video(res, report.provenance))
+    if args.write:
+        report.write_report(Path(args.write))
 
 
 if __name__ == "__main__":

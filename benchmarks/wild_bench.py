@@ -1,6 +1,11 @@
 """Development numbers on every labelled set in ../shared/data, beside the previous default.
 
     python benchmarks/wild_bench.py [--write BENCHMARKS.md] [--backends facescan,facescan-v2,...]
+        [--save RAW.json] [--add RESULT.json]
+
+``--write BENCHMARKS.md`` saves benchmarks/results/wild.json (these backends, plus ``--add``'s)
+and regenerates BENCHMARKS.md from benchmarks/results/ (report.py; the tables are
+result_tables.wild).
 
 Sets, all held out from training (see facescan.train.multidata): FairFace `dev` (facescan's
 stratified 10% of FairFace train, never trained on; the folder with every training photo is
@@ -26,12 +31,12 @@ from pathlib import Path
 
 import numpy as np
 from detect_real import TURN, turn  # benchmarks/ is on sys.path when run as a script
-from summarize import provenance, publish
+from report import RESULTS, measured, provenance, save, write_report
+from result_tables import wild
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 FAIRFACE = Path(os.environ.get("FACESCAN_FAIRFACE", ROOT.parent / "fairface" / "fair_face"))
-BEGIN, END = "<!-- wild:begin -->", "<!-- wild:end -->"
 BACKENDS = ("facescan", "facescan-v2", "facescan-v1", "faceapi")
 FER7_FROM8 = {"neutral": "neutral", "happy": "happy", "sad": "sad", "surprise": "surprise", "fear": "fear",
               "disgust": "disgust", "angry": "angry"}
@@ -143,70 +148,14 @@ def run(backends: list[str]) -> dict:
     return result
 
 
-def _pct(v) -> str:
-    return "-" if v is None else f"{100 * v:.1f}"
-
-
-def table(result: dict, seconds: float) -> str:
-    names = [n for n in next(iter(result.values())) if n != "seconds"]
-    out = [f"{provenance('python benchmarks/wild_bench.py', seconds)}", "",
-           "Gender accuracy % (female recall / male recall):", "",
-           "| backend | " + " | ".join(n for n in names if not n.startswith("FER")) + " | ages 2-9 (AAF val + UTK test) |",
-           "|---|" + "---|" * (len(names) - 1)]
-    for backend, res in result.items():
-        cells = []
-        for n in names:
-            if n.startswith("FER"):
-                continue
-            m = res[n]
-            cells.append(f"{_pct(m.get('gender'))} ({_pct(m.get('female_recall'))} / {_pct(m.get('male_recall'))})")
-        kids = [res[n] for n in ("All-Age-Faces val", "UTKFace test") if "kids_gender" in res[n]]
-        k = sum(x["kids_gender"] * x["kids_n"] for x in kids) / max(1, sum(x["kids_n"] for x in kids))
-        out.append(f"| {backend} | " + " | ".join(cells) + f" | {_pct(k) if kids else '-'} |")
-    out += ["", "Race, age and emotion:", "",
-            "| backend | UTKFace race % | UTKFace age MAE | All-Age-Faces age MAE | FER+ 8-class % | FER2013 7-class % | s |",
-            "|---|---|---|---|---|---|---|"]
-    def num(res: dict, n: str, k: str) -> str:
-        v = res[n].get(k)
-        return "-" if v is None else f"{v:.2f}"
-
-    for backend, res in result.items():
-        out.append(f"| {backend} | {_pct(res['UTKFace test'].get('race'))} | {num(res, 'UTKFace test', 'age_mae')} | "
-                   f"{num(res, 'All-Age-Faces val', 'age_mae')} | {_pct(res['FER+ PublicTest'].get('emotion'))} | "
-                   f"{_pct(res['FER2013 PublicTest'].get('emotion'))} | {res['seconds']:.0f} |")
-    if "FairFace dev" in names:
-        out += ["", ("FairFace `dev` (the paper's benchmark's own photos; facescan's split of FairFace train, never "
-                "trained on): race % on FairFace's 7 (a UTKFace-5 model: the truth mapped to its 5, in brackets), "
-                "age-group accuracy %, gender % of children and of people 60+:"), "",
-                "| backend | race | age 9 groups | age 5 groups | gender 0-9 | gender 60+ |", "|---|---|---|---|---|---|"]
-        for backend, res in result.items():
-            f = res["FairFace dev"]
-            race = _pct(f["race"]) if "race" in f else f"({_pct(f.get('race5'))})"
-            out.append(f"| {backend} | {race} | {_pct(f.get('age9'))} | {_pct(f.get('age5'))} | "
-                       f"{_pct(f.get('kids_gender'))} | {_pct(f.get('old_gender'))} |")
-        out += ["", ("The same photos by how far the face is turned (from the landmarks of the face analysed, as "
-                     "in `benchmarks/detect_real.py`): gender % / age-group %:"), "",
-                "| backend | " + " | ".join(f"{t[0]}" for t in TURN) + " | no landmarks |", "|---|---|---|---|---|"]
-        for backend, res in result.items():
-            by = res["FairFace dev"].get("by_turn", {})
-            out.append(f"| {backend} | " + " | ".join(
-                f"{_pct(by[k]['gender'])} / {_pct(by[k]['age9'])} (n={by[k]['n']})" if k in by else "-"
-                for k in [t[0] for t in TURN] + ["no landmarks"]) + " |")
-    smile = [res["CelebA test"].get("smile_happy") for res in result.values()]
-    if any(v is not None for v in smile):
-        out += ["", "Emotion on real colour photos, CelebA `test`: the share of faces where \"happy\" agrees with "
-                "CelebA's `Smiling` label: " + ", ".join(f"{b} {_pct(v)}%" for b, v in zip(result, smile)) + "."]
-    counts = ", ".join(f"{n} {next(iter(result.values()))[n]['n']}" for n in names)
-    out += ["", f"Images: {counts}."]
-    return "\n".join(out)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--write", help="replace the section between the wild markers in this file")
+    ap.add_argument("--write", help="save results/wild.json and regenerate this file (BENCHMARKS.md) from "
+                    "benchmarks/results/")
     ap.add_argument("--backends", default=",".join(BACKENDS))
-    ap.add_argument("--save", help="also write the raw results (JSON) here")
-    ap.add_argument("--add", help="raw results of other backends (an earlier --save) to put in the tables too")
+    ap.add_argument("--save", help="also write the raw results of these backends (JSON) here")
+    ap.add_argument("--add", help="results of other backends to put in the tables too: an earlier --save, or a "
+                    f"result file such as {RESULTS.name}/wild.json")
     args = ap.parse_args()
     start = time.perf_counter()
     result = run(args.backends.split(","))
@@ -214,11 +163,16 @@ def main() -> None:
     if args.save:
         Path(args.save).write_text(json.dumps(result, default=float, indent=1))
     if args.add:
-        added = {k: v for k, v in json.loads(Path(args.add).read_text()).items() if k not in result}
+        other = json.loads(Path(args.add).read_text())
+        added = {k: v for k, v in other.get("backends", other).items() if k not in result}
         result |= added
         seconds += sum(v["seconds"] for v in added.values())
-    text = table(result, seconds)
-    publish(text, args.write, BEGIN, END)
+    out = {"kind": "wild", "meta": measured("python benchmarks/wild_bench.py", seconds),
+           "backends": json.loads(json.dumps(result, default=float))}
+    print(provenance(out["meta"]) + "\n\n" + wild(out))
+    if args.write:
+        save("wild", out)
+        write_report(Path(args.write))
 
 
 if __name__ == "__main__":
