@@ -16,7 +16,7 @@ class Head:
     """One output of a model: which attribute it fills and how to read it.
 
     ``kind`` is ``"softmax"`` (logits or log-probabilities over ``labels``), ``"age_bins"``
-    (the same over whole years 0..len(labels)-1: the expected value gives years, sums over bins
+    (the same over whole years 0..len(labels)-1: the median gives years, sums over bins
     give the groups), ``"years"`` (a regressed age; group probabilities then come from a
     Laplace distribution around it whose scale ``spread`` is the model's mean absolute error on
     validation data: a stated assumption, not a model output) or ``"multilabel"`` (one
