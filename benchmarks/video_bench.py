@@ -1,4 +1,4 @@
-"""facescan video on synthetic clips of real UTKFace faces (facescan.video.synth): throughput at
+"""facescan video on synthetic clips of real UTKFace faces (tests/synth/clips.py): throughput at
 720p, tracking (IDF1, identity switches, fragmentations) against supervision's ByteTrack, attribute
 accuracy per track vs per frame, and peak RSS over a 10-minute 720p video.
 
@@ -29,9 +29,11 @@ from facescan import Analyzer
 from facescan.datasets import read_utkface
 from facescan.labels import age_group9
 from facescan.video import Tracker, VideoSource, analyze_video
-from facescan.video.synth import make_clip, pick_people, render, score_tracks, write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the test-data generators (tests/synth), not part of the package
+from synth.clips import make_clip, pick_people, render, score_tracks, write_frames
+
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 RESULTS = ROOT / "benchmarks" / "video_results.json"
 BEGIN, END = "<!-- video:begin -->", "<!-- video:end -->"
@@ -258,7 +260,7 @@ def section(res: dict) -> str:
                   f"{4 * tr['clips']} people), 5 sampled fps, the same detections fed to each "
                   "tracker. IDF1, MOTA, switches and fragmentations by motmetrics 1.4.0 (IoU >= 0.5 to a "
                   "ground-truth face box; people under half visible are not in the ground truth); "
-                  "\"IDF1 (own)\" is facescan.video.synth.score_tracks on the same data, as a cross-check. ByteTrack: "
+                  "\"IDF1 (own)\" is score_tracks (tests/synth/clips.py) on the same data, as a cross-check. ByteTrack: "
                   "supervision 0.29.1 (its last release with ByteTrack), lost-track buffer set to the same 2 s "
                   "as facescan's, other settings its defaults. facescan keeps its own tracker (fewer switches)."), "",
                   "| tracker | IDF1 | IDF1 (own) | MOTA | identity switches | fragmentations |", "|---|---|---|---|---|---|"]
