@@ -63,7 +63,8 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from facescan.models import get_spec
-    from facescan.train import CONTEXT_SEED, MULTITASK_CROP, MULTITASK_SIZE
+    from facescan.models.catalog import MULTITASK_CROP, MULTITASK_SIZE
+    from facescan.train.context import CONTEXT_SEED
     from facescan.train.multidata import load_parts
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

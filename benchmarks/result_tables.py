@@ -213,7 +213,7 @@ def video(result: dict, provenance) -> str:
                   f"{4 * tr['clips']} people), 5 sampled fps, the same detections fed to each "
                    "tracker. IDF1, MOTA, switches and fragmentations by motmetrics 1.4.0 (IoU >= 0.5 to a "
                    "ground-truth face box; people under half visible are not in the ground truth); "
-                   "\"IDF1 (own)\" is facescan.video.synth.score_tracks on the same data, as a cross-check. ByteTrack: "
+                   "\"IDF1 (own)\" is score_tracks (tests/synth/clips.py) on the same data, as a cross-check. ByteTrack: "
                    "supervision 0.29.1 (its last release with ByteTrack), lost-track buffer set to the same 2 s "
                    "as facescan's, other settings its defaults. facescan keeps its own tracker (fewer switches)."), ""]
         lines += table(["tracker", "IDF1", "IDF1 (own)", "MOTA", "identity switches", "fragmentations"],

@@ -3,7 +3,7 @@
     python benchmarks/target_bench.py [--scenes-per-size 60] [--write BENCHMARKS.md]
 
 Scenes: 2-8 real UTKFace faces of facescan's `test` split (never trained on) pasted on a
-background, each above a shirt of a named colour (facescan.target.compose). Per scene, one
+background, each above a shirt of a named colour (tests/synth/scenes.py). Per scene, one
 description for each of 1, 2 and 3 attributes (gender, age group, race, shirt colour, position)
 that only the target has by the TRUE labels, plus one "impossible" description (a shirt colour
 nobody wears) whose right answer is no_match. Top-1: the best-ranked person is the target,
@@ -18,6 +18,7 @@ import json
 import math
 import os
 import random
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -26,16 +27,18 @@ from report import measured, publish  # benchmarks/ is on sys.path when run as a
 from summarize import face_in
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the scene generator (tests/synth), not part of the package
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 
 
 def run(scenes_per_size: int, seed: int = 0) -> tuple[list[dict], list[dict]]:
     """One row per description, and one per person in the scenes (their attributes right or not)."""
+    from synth.scenes import SHIRT_COLOURS, compose_scene, make_description
+
     from facescan import Analyzer
     from facescan.datasets import read_utkface
     from facescan.labels import age_group5
     from facescan.target.colors import accepted
-    from facescan.target.compose import SHIRT_COLOURS, compose_scene, make_description
     from facescan.target.parse import parse_description
     from facescan.target.score import target_local
 

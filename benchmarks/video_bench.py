@@ -1,4 +1,4 @@
-"""facescan video on synthetic clips of real UTKFace faces (facescan.video.synth): throughput at
+"""facescan video on synthetic clips of real UTKFace faces (tests/synth/clips.py): throughput at
 720p, tracking (IDF1, identity switches, fragmentations) against supervision's ByteTrack, attribute
 accuracy per track vs per frame, and peak RSS over a 10-minute 720p video.
 
@@ -29,9 +29,11 @@ from facescan import Analyzer
 from facescan.datasets import read_utkface
 from facescan.labels import age_group9
 from facescan.video import Tracker, VideoSource, analyze_video
-from facescan.video.synth import make_clip, pick_people, render, score_tracks, write_frames
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))  # the test-data generators (tests/synth), not part of the package
+from synth.clips import make_clip, pick_people, render, score_tracks, write_frames
+
 DATA = Path(os.environ.get("FACESCAN_DATA", ROOT.parent / "shared" / "data"))
 W, H, FPS = 1280, 720, 25.0
 

@@ -24,8 +24,9 @@ def _check(result: ImageResult, width: int, height: int) -> None:
 
 @pytest.mark.parametrize("seed", [3, 11])
 def test_eight_person_photo_labels_do_not_overlap(analyzer, utkface_dir, seed):
+    from synth.scenes import compose_scene
+
     from facescan.datasets import open_dataset
-    from facescan.target.compose import compose_scene
 
     scene = compose_scene(open_dataset(f"utkface:{utkface_dir}", "test").samples, 8, seed)
     faces = analyzer.analyze(scene.image)

@@ -1,6 +1,7 @@
 """The bad-input and odd-format corpus, generated here."""
 
 import io
+import os
 
 import numpy as np
 import pytest
@@ -107,3 +108,18 @@ def test_iter_image_paths(tmp_path, rgb):
     assert [p.split("/")[-1] for p in found] == ["1.jpg", "2.PNG"]
     assert list(iter_image_paths([str(tmp_path / "*.webp")])) == [str(tmp_path / "top.webp")]
     assert list(iter_image_paths([str(tmp_path / "nope.jpg")])) == [str(tmp_path / "nope.jpg")]
+
+
+def test_folders_expand_alike_for_images_and_videos(tmp_path):
+    """One expansion serves both: images list a sub-folder named like an image too (it becomes an
+    error record), videos only files; streams and webcams pass as given."""
+    from facescan.video.source import iter_video_inputs
+
+    (tmp_path / "in" / "odd.jpg").mkdir(parents=True)
+    for p in ("in/b.jpg", "in/a.mp4", "in/odd.jpg/c.jpg", "in/odd.jpg/d.MKV"):
+        (tmp_path / p).write_bytes(b"x")
+    for expand, found in ((iter_image_paths, ["b.jpg", "odd.jpg", "odd.jpg/c.jpg"]),
+                          (iter_video_inputs, ["a.mp4", "odd.jpg/d.MKV"])):
+        assert [os.path.relpath(p, tmp_path / "in") for p in expand([tmp_path / "in"])] == found
+    assert list(iter_video_inputs(["rtsp://cam/1", "0", str(tmp_path / "in" / "*.mp4")])) == [
+        "rtsp://cam/1", "0", str(tmp_path / "in" / "a.mp4")]

@@ -15,17 +15,25 @@ from facescan.models import Head
 
 
 def test_lite0_loads_imagenet_weights_and_pads_like_tensorflow():
-    from facescan.train.effnet import FEATURES, SameConv, imagenet_lite0
+    from facescan.train.effnet import FEATURES, imagenet_lite0
+    from facescan.train.nets import SameConv
 
     net = imagenet_lite0().eval()
     with torch.no_grad():
         feats = net(torch.zeros(2, 3, 112, 112))
     assert feats.shape == (2, FEATURES) and torch.isfinite(feats).all()
-    conv = SameConv(1, 1, 3, 2, bias=False)
-    torch.nn.init.ones_(conv.weight)
-    with torch.no_grad():  # 4x4 ones, stride 2: SAME pads only bottom/right -> window sums 9, 6, 6, 4
-        out = conv(torch.ones(1, 1, 4, 4))
-    assert out.flatten().tolist() == [9.0, 6.0, 6.0, 4.0]
+    for pad_in_conv in (False, True):  # the network's way (in the convolution at stride 1) and the other
+        conv = SameConv(1, 1, 3, 2, bias=False, pad_in_conv=pad_in_conv)
+        torch.nn.init.ones_(conv.weight)
+        with torch.no_grad():  # 4x4 ones, stride 2: SAME pads only bottom/right -> window sums 9, 6, 6, 4
+            out = conv(torch.ones(1, 1, 4, 4))
+        assert out.flatten().tolist() == [9.0, 6.0, 6.0, 4.0]
+    # stride 1, odd kernel: padding inside the convolution gives what padding before it gives
+    x = torch.randn(2, 4, 7, 6, generator=torch.Generator().manual_seed(0))
+    before, inside = SameConv(4, 4, 5, groups=4), SameConv(4, 4, 5, groups=4, pad_in_conv=True)
+    inside.load_state_dict(before.state_dict())
+    with torch.no_grad():
+        assert before(x).shape == x.shape and torch.allclose(before(x), inside(x), atol=1e-6)
 
 
 def _parts(n: int, seed: int):

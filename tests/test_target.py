@@ -1,5 +1,5 @@
 """facescan target: colour measurement, the local scorer on synthetic face records, the scene
-composer, the CLI end to end on a composed photo, and the set-of-marks VLM backend against a
+composer (tests/synth/scenes.py), the CLI end to end on a composed photo, and the set-of-marks VLM backend against a
 local HTTP server."""
 
 import json
@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 import pytest
 from PIL import Image
+from synth.scenes import compose_scene, make_description, true_matches
 
 import facescan
 from facescan import cli
@@ -16,7 +17,6 @@ from facescan.errors import BackendError
 from facescan.labels import AGE9, EMOTION7, RACE_UTK5
 from facescan.target import parse_description
 from facescan.target.colors import clothing_region, dominant, measure, share
-from facescan.target.compose import compose_scene, make_description, true_matches
 from facescan.target.marks import answer_schema, build_prompt, draw_marks, target_vlm, validate_answer
 from facescan.target.score import head_pose, target_local
 from facescan.types import Face, Prediction

@@ -200,7 +200,7 @@ def test_train_top_learns_from_several_versions_and_keeps_the_best_epoch():
 @pytest.mark.needs_facenet  # its pins are stale, so it is in no extra: deselected where it is missing
 def test_mtcnn_recipe_rebuilds_the_shipped_files_bit_for_bit(tmp_path):
     from facescan.models import get_spec
-    from facescan.train import build_mtcnn
+    from facescan.train.converted import build_mtcnn
 
     report = build_mtcnn(tmp_path)
     assert sorted(report["models"]) == ["mtcnn-onet", "mtcnn-pnet", "mtcnn-rnet"]
@@ -222,7 +222,7 @@ def test_train_report_says_whether_a_rebuilt_file_is_the_shipped_one(tmp_path):
 
     from facescan.models import get_spec
     from facescan.models.catalog import MODELS
-    from facescan.train import SHIPPED_AS, compare_with_shipped, sha256
+    from facescan.train.report import SHIPPED_AS, compare_with_shipped, sha256
 
     assert set(SHIPPED_AS.values()) <= set(MODELS)
     shipped = get_spec("facescan-multitask").verified_path()

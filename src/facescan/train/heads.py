@@ -24,13 +24,12 @@ from torch.nn import functional as F
 
 from ..datasets import Sample
 from ..labels import GENDER, RACE_UTK5
+from ..models.catalog import FACEAPI_MEAN
+from .ages import AGE_BINS, soft_age
 from .nets import TinyXception
 
 log = logging.getLogger(__name__)
 
-FACEAPI_MEAN = (122.782, 117.001, 104.298)
-AGE_BINS = 101
-CROP_POLICY = "square:1.2"
 
 
 def faceapi_features(backbone: TinyXception, crops: np.ndarray, flip: bool = False,
@@ -66,12 +65,6 @@ def sample_labels(samples: Sequence[Sample]) -> tuple[torch.Tensor, torch.Tensor
     r = torch.tensor([RACE_UTK5.index(str(s.labels["race"])) for s in samples])
     a = torch.tensor([min(int(s.labels["age"]), AGE_BINS - 1) for s in samples])  # type: ignore[call-overload]
     return g, r, a
-
-
-def soft_age(ages: torch.Tensor, sigma: float = 2.0) -> torch.Tensor:
-    bins = torch.arange(AGE_BINS, dtype=torch.float32)
-    p = torch.exp(-0.5 * ((bins[None] - ages[:, None].float()) / sigma) ** 2)
-    return p / p.sum(1, keepdim=True)
 
 
 def train_heads(feats: torch.Tensor, feats_flip: torch.Tensor, samples: Sequence[Sample],

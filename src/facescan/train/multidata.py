@@ -24,10 +24,10 @@ import numpy as np
 
 from ..datasets import Sample, open_dataset, split_of
 from ..labels import AGE9, AGE9_START, APPEARANCE, EMOTION8, GENDER, RACE_FAIRFACE7, fairface7_races
+from .ages import AGE_BINS
 
 log = logging.getLogger(__name__)
 
-AGE_BINS = 101
 # FairFace's age groups as year intervals (first, last year; "70+" up to the last bin)
 AGE9_YEARS = {g: (s, (AGE9_START[i + 1] - 1) if i + 1 < len(AGE9) else AGE_BINS - 1)
               for i, (g, s) in enumerate(zip(AGE9, AGE9_START))}

@@ -32,14 +32,15 @@ from torch import nn
 
 from ..attributes import median_years, softmax
 from ..labels import AGE9, APPEARANCE, EMOTION8, GENDER, RACE_FAIRFACE7, age_group9
+from ..models.catalog import MULTITASK_MEAN, MULTITASK_SCALE
+from .ages import AGE_BINS, soft_age
 from .augment import augment, jpeg
 from .effnet import FEATURES, EfficientNetLite0, imagenet_lite0
-from .multidata import AGE_BINS, Part
+from .multidata import Part
 
 log = logging.getLogger(__name__)
 
 OUTPUTS = ("gender", "race", "age", "emotion", "appearance")
-MEAN, SCALE = 127.0, 1 / 128.0  # the input normalisation the ImageNet weights were trained with
 FROZEN_BLOCKS = 3
 THREADS = 2
 # share of each source's training faces drawn in one epoch (others: all of them)
@@ -78,15 +79,7 @@ def set_train_mode(net: MultiTaskNet) -> None:
 
 def to_input(crops: np.ndarray) -> torch.Tensor:
     x = torch.from_numpy(crops).permute(0, 3, 1, 2).float()
-    return ((x - MEAN) * SCALE).contiguous(memory_format=torch.channels_last)
-
-
-def soft_age(ages: torch.Tensor) -> torch.Tensor:
-    """Gaussian label distribution around the true age (sigma 2 years, wider for the old)."""
-    bins = torch.arange(AGE_BINS, dtype=torch.float32)
-    sigma = torch.clamp(ages * 0.05, min=2.0)[:, None]
-    p = torch.exp(-0.5 * ((bins[None] - ages[:, None]) / sigma) ** 2)
-    return p / p.sum(1, keepdim=True)
+    return ((x - MULTITASK_MEAN) * MULTITASK_SCALE).contiguous(memory_format=torch.channels_last)
 
 
 def _set_nll(logits: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
@@ -111,7 +104,7 @@ def losses(out: Sequence[torch.Tensor], t: dict[str, torch.Tensor]) -> dict[str,
     lo, hi = t["age"][:, 0], t["age"][:, 1]
     m = (lo >= 0) & (lo == hi)
     if m.any():  # a known age
-        parts["age"] = soft_ce(age[m], soft_age(lo[m]))
+        parts["age"] = soft_ce(age[m], soft_age(lo[m], widen=0.05))  # sigma 2 years, 5% of the age past 40
     m = (lo >= 0) & (lo < hi)
     if m.any():  # an age group: the probability of its years
         bins = torch.arange(AGE_BINS, dtype=torch.float32)[None]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, VideoError, require
-from ..io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS
+from ..io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, expand_paths
 
 VIDEO_EXTENSIONS = frozenset({".mp4", ".m4v", ".mkv", ".webm", ".avi", ".mov", ".mpg", ".mpeg", ".ts",
                               ".mts", ".wmv", ".flv", ".3gp", ".ogv", ".gif"})
@@ -60,18 +60,8 @@ def iter_video_inputs(inputs: Iterable[str | os.PathLike]) -> Iterator[str]:
     """Expand folders (recursively, sorted, video extensions) and globs over videos; streams,
     webcam indices, image-sequence patterns and files are yielded as given (a missing file is
     yielded too, so that it becomes an error record)."""
-    for item in inputs:
-        text = os.fspath(item)
-        if os.path.isdir(text):
-            found = [os.path.join(root, name) for root, _, files in os.walk(text) for name in files
-                     if Path(name).suffix.lower() in VIDEO_EXTENSIONS]
-            yield from sorted(found)
-        elif is_stream(text) or is_webcam(text) or is_sequence(text) or os.path.exists(text):
-            yield text
-        elif glob.has_magic(text):
-            yield from sorted(glob.glob(text, recursive=True))
-        else:
-            yield text
+    return expand_paths(inputs, VIDEO_EXTENSIONS, lambda text: is_stream(text) or is_webcam(text)
+                        or is_sequence(text) or os.path.exists(text))
 
 
 def check_sampling(fps: float | None, every: int | None) -> tuple[float | None, int | None]:

@@ -6,6 +6,7 @@ closed by :meth:`TracksWriter.close`.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -87,10 +88,13 @@ def save_thumbnail(track: Track, folder: Path, stem: str) -> str | None:
 
 def encoder_name() -> str:
     """The encoder annotated videos are written with: libx264 (H.264) if the PyAV wheel has it,
-    else MPEG-4 Part 2 (FFmpeg's own mpeg4, in every build)."""
-    from .synth import encoder
-
-    return encoder(require("av", "video"))
+    else libopenh264, else MPEG-4 Part 2 (FFmpeg's own mpeg4, in every build)."""
+    av = require("av", "video")
+    for name in ("libx264", "libopenh264", "mpeg4"):
+        with contextlib.suppress(av.codec.codec.UnknownCodecError):
+            av.codec.Codec(name, "w")
+            return name
+    return "mpeg4"
 
 
 # x264's default preset (medium) holds ~140 MB more at 720p than veryfast (measured with /usr/bin/time

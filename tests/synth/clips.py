@@ -1,5 +1,6 @@
 """Synthetic test clips with known ground truth: real face chips (e.g. UTKFace) moving over a
-background, written with PyAV. Used by the tests and ``benchmarks/video_bench.py``.
+background, written with PyAV. Used by the tests and ``benchmarks/video_bench.py`` (not part of the
+package: the product never makes test clips).
 
 The script, in fractions ``u`` of the clip's length:
 
@@ -17,7 +18,6 @@ Ground truth: per frame, the face box of every person at least :data:`MIN_VISIBL
 
 from __future__ import annotations
 
-import contextlib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -26,7 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import require
+from facescan.errors import require
+from facescan.video.track import iou
+from facescan.video.write import encoder_name
 
 FACE_IN_CHIP = (0.09, -0.14, 0.93, 0.97)  # face box in chip coordinates (0..1), from YuNet
 MIN_VISIBLE = 0.5
@@ -94,7 +96,7 @@ def _background(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
 def _chip(path: str, s: int) -> np.ndarray:
     from PIL import Image
 
-    from ..io import load_image
+    from facescan.io import load_image
 
     return np.asarray(Image.fromarray(load_image(path)).resize((s, s), Image.BILINEAR))
 
@@ -146,7 +148,7 @@ def write_frames(path: str | os.PathLike, frames, fps: float, codec: str | None 
         stream = None
         for k, img in enumerate(frames):
             if stream is None:
-                stream = out.add_stream(codec or encoder(av), rate=Fraction(fps).limit_denominator(1000))
+                stream = out.add_stream(codec or encoder_name(), rate=Fraction(fps).limit_denominator(1000))
                 stream.width, stream.height = img.shape[1] // 2 * 2, img.shape[0] // 2 * 2
                 stream.pix_fmt = "yuv420p"
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img[:stream.height, :stream.width]), format="rgb24")
@@ -154,15 +156,6 @@ def write_frames(path: str | os.PathLike, frames, fps: float, codec: str | None 
             out.mux(stream.encode(frame))
         if stream is not None:
             out.mux(stream.encode(None))
-
-
-def encoder(av) -> str:
-    """The video encoder to write with: libx264 (H.264) if this FFmpeg build has it, else mpeg4."""
-    for name in ("libx264", "libopenh264", "mpeg4"):
-        with contextlib.suppress(av.codec.codec.UnknownCodecError):
-            av.codec.Codec(name, "w")
-            return name
-    return "mpeg4"
 
 
 def make_clip(path: str | os.PathLike, people: Sequence[Person], width: int = 320, height: int = 240,
@@ -203,8 +196,6 @@ def score_tracks(clip: SynthClip, results: Sequence, iou_min: float = 0.5) -> di
     person's matched track being interrupted and resumed; ``matches``: (frame result index,
     face index, pid) of every match, for per-frame checks."""
     from scipy.optimize import linear_sum_assignment
-
-    from .track import iou
 
     n_truth = n_pred = 0
     pairs: dict[tuple[int, int], int] = {}

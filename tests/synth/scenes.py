@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..labels import age_group5
-from ..types import Face
-from .colors import PALETTE, accepted
-from .parse import Constraint, parse_description
+from facescan.labels import age_group5
+from facescan.target.colors import PALETTE, accepted
+from facescan.target.parse import Constraint, parse_description
+from facescan.target.score import POSITIONAL, layout, position_score
+from facescan.types import Face
 
 # the generator's own shirt colours (CSS-like values, not the measurement palette's)
 SHIRT_COLOURS: dict[str, tuple[int, int, int]] = {
@@ -80,7 +81,7 @@ def _shirt(img: np.ndarray, cx: float, top: float, size: int, rgb: tuple[int, in
 
 def compose_scene(samples: list, n: int, seed: int) -> Scene:
     """A WIDTHxHEIGHT scene of ``n`` people drawn from UTKFace ``samples`` (Sample objects)."""
-    from ..io import load_image
+    from facescan.io import load_image
 
     rng = np.random.default_rng(seed)
     pick = random.Random(seed)
@@ -135,8 +136,6 @@ def holds(c: Constraint, p: Person) -> bool:
 
 def true_matches(text: str, people: tuple[Person, ...]) -> list[int]:
     """Indices of the people who fit ``text`` by their true labels (parser semantics)."""
-    from .score import POSITIONAL, layout, position_score
-
     query = parse_description(text)
     cx, size = layout([Face(tuple(float(v) for v in p.box), 1.0) for p in people])  # type: ignore[arg-type]
     base = [float(all(holds(c, p) for c in query.constraints if c.kind not in POSITIONAL)) for p in people]

@@ -1,0 +1,64 @@
+"""The recipe of the default attribute model: the multi-task EfficientNet-Lite0
+(:mod:`.multitask`) trained, its weights chosen, calibrated, exported and quantised
+(``facescan train multitask``)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from ..models.catalog import MULTITASK_CROP, MULTITASK_POLISH_SIZE, MULTITASK_SIZE
+from .context import CONTEXT_SEED
+from .report import sha256
+
+log = logging.getLogger(__name__)
+
+
+def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 0,
+                    polish: int = 4, fairface: Path | None = None,
+                    polish_size: int = MULTITASK_POLISH_SIZE) -> dict:
+    """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on FairFace train (the folder
+    ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
+    and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
+    Of the trained weights and their moving average, the one with the better FairFace
+    validation (mean of gender, race and age-group accuracy) is kept; then calibrated on the
+    validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and
+    quantised to static int8 (calibrated on 128 validation crops per source). The first epochs
+    see 112-pixel crops, the polish epochs ``polish_size`` ones (the shipped input size).
+    Checkpoints in ``work/multitask-e{epochs}r{refine}p{polish}[x{polish_size}]-s{seed}`` make a
+    killed run resumable (crops of a phase already done are not made again)."""
+    import numpy as np
+
+    from . import multitask as mt
+    from .heads import export_onnx
+    from .multidata import load_parts
+    from .quantize import quantize_int8
+
+    start = time.time()
+    size = polish_size if polish else MULTITASK_SIZE
+    run = work / f"multitask-e{epochs}r{refine}p{polish}{f'x{size}' if size != MULTITASK_SIZE else ''}-s{seed}"
+    parts = load_parts(data, work, MULTITASK_CROP, size, CONTEXT_SEED, fairface=fairface)
+    first = parts
+    if size != MULTITASK_SIZE and mt.last_epoch(run) < epochs + refine:
+        first = load_parts(data, work, MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED, fairface=fairface)
+    trained, ema = mt.train(first, run, epochs=epochs, seed=seed, refine=refine, polish=polish,
+                            polish_parts=parts if first is not parts else None)
+    scores = {}
+    for name, candidate in (("trained", trained), ("ema", ema)):
+        m = mt.part_metrics(mt.predict(candidate, parts["val"]["fairface"].views[0]), parts["val"]["fairface"])
+        scores[name] = round(float(np.mean([m.get(k, 0.0) for k in ("gender", "race", "age9")])), 4)
+    chosen = max(scores, key=lambda k: scores[k])
+    net = ema if chosen == "ema" else trained
+    log.info("FairFace validation (mean of gender, race, age9): %s; keeping %s", scores, chosen)
+    before = mt.evaluate(net, parts["val"])
+    calibration = mt.calibrate(net, parts["val"])
+    fp32 = run / "multitask-fp32.onnx"
+    export_onnx(net.eval(), fp32, size, 3, list(mt.OUTPUTS))
+    calib = np.concatenate([parts["val"][k].views[0][:128] for k in sorted(parts["val"])])
+    quantize_int8(fp32, out, [np.ascontiguousarray(mt.to_input(calib[i:i + 32]).numpy()) for i in range(0, len(calib), 32)])
+    return {"model": str(out), "sha256": sha256(out), "float32": {"model": str(fp32), "sha256": sha256(fp32)},
+            "weights": {"kept": chosen, "fairface_val_mean": scores},
+            "val_before_offset": before, "val": mt.evaluate(net, parts["val"]), "calibration": calibration,
+            "n_train": {k: len(p) for k, p in parts["train"].items()},
+            "n_val": {k: len(p) for k, p in parts["val"].items()}, "seconds": round(time.time() - start)}
