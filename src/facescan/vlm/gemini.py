@@ -22,6 +22,7 @@ MAX_TOKENS = 200
 
 class GeminiEngine(APIEngine):
     provider = "gemini"
+    default_model = "gemini-2.5-flash"
 
     def __init__(self, model: str, options: VLMOptions, prompt_version: str = "") -> None:
         require("google.genai", "api")

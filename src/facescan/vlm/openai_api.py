@@ -40,6 +40,7 @@ def answer_schema(labels: tuple[str, ...]) -> dict[str, Any]:
 
 class OpenAIEngine(APIEngine):
     provider = "openai"
+    default_model = "gpt-4o"
 
     def __init__(self, model: str, options: VLMOptions, prompt_version: str = "") -> None:
         require("openai", "api")

@@ -28,7 +28,7 @@ import logging
 import os
 import time
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -246,6 +246,15 @@ class APIEngine:
     """
 
     provider = "api"
+    default_model = ""  # the model of the backend name without ``:MODEL``
+
+    @classmethod
+    def engines(cls, arg: str, attributes: Sequence[str], options: Any,
+                prompt_version: str = "") -> dict[str, APIEngine]:
+        """One engine (``arg``: the model; empty: :attr:`default_model`) for every attribute:
+        what :mod:`facescan.registry` loads for ``gpt-4o[:MODEL]`` and ``gemini[:MODEL]``."""
+        engine = cls(arg or cls.default_model, options, prompt_version)
+        return dict.fromkeys(attributes, engine)
 
     def __init__(self, model: str, options: Any, prompt_version: str, endpoint: str,
                  key: str | None) -> None:
