@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import facescan
-from facescan import Analyzer, ConfigError, ModelError
+from facescan import Analyzer, ConfigError, ModelError, registry
 from facescan.align import ARCFACE_112, align_face, five_points, similarity_transform
-from facescan import registry
 from facescan.identity import DEFAULT_EMBEDDER, get_embedder
 from facescan.identity.onnxwire import fields, repair
 from facescan.identity.verify import CALIBRATIONS

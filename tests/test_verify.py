@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 import facescan
+from facescan import registry
 from facescan.cli import main
 from facescan.eval.verification import best_threshold, fit_logistic, probability, roc_auc, tar_at_far, view2
-from facescan import registry
 from facescan.identity.verify import CALIBRATIONS
 
 # two photos of one man, and one of another (LFW-a, grey 250x250)
