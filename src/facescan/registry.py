@@ -203,11 +203,11 @@ register("vlm", "florence-2", "facescan.vlm.local:FLORENCE_2",
          "Florence-2; ARG as paligemma (default florence-community/Florence-2-large)", "vlm")
 register("vlm", "llava", "facescan.vlm.local:LLAVA",
          "LLaVA 1.5 and LLaVA-NeXT; ARG as paligemma (default llava-hf/llava-v1.6-mistral-7b-hf)", "vlm")
-register("vlm", "gpt-4o", "facescan.vlm.openai_api:OpenAIEngine",
+register("vlm", "gpt-4o", "facescan.vlm.openai_api:GPT_4O",
          "GPT-4o; ARG: another model name on the OpenAI-compatible endpoint", "api", modules=("openai",))
-register("vlm", "openai", "facescan.vlm.openai_api:OpenAIEngine",
+register("vlm", "openai", "facescan.vlm.openai_api:GPT_4O",
          "any OpenAI-compatible endpoint; ARG: the model (default gpt-4o)", "api", modules=("openai",))
-register("vlm", "gemini", "facescan.vlm.gemini:GeminiEngine", "Gemini; ARG: the model (default gemini-2.5-flash)",
+register("vlm", "gemini", "facescan.vlm.gemini:GEMINI", "Gemini; ARG: the model (default gemini-2.5-flash)",
          "api", modules=("google.genai",))
 
 register("store", "sqlite", "facescan.store.sqlite:SQLiteStore",

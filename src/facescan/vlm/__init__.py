@@ -24,8 +24,8 @@ def is_vlm_backend(name: str) -> bool:
 def api_engine(family: str, model: str, options: VLMOptions, prompt_version: str = ""):
     """The client of an API backend (``gpt-4o``, ``openai``, ``gemini``) for ``model`` (empty:
     the backend's default model)."""
-    engine = registry.load("vlm", family)
-    return engine(model or engine.default_model, options, prompt_version)
+    api = registry.load("vlm", family)
+    return api.engine(model or api.default, options, prompt_version)
 
 
 def make_backend(name: str, attributes: Sequence[str], options: Mapping[str, Any] | VLMOptions | None = None):

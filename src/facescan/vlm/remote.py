@@ -246,15 +246,6 @@ class APIEngine:
     """
 
     provider = "api"
-    default_model = ""  # the model of the backend name without ``:MODEL``
-
-    @classmethod
-    def engines(cls, arg: str, attributes: Sequence[str], options: Any,
-                prompt_version: str = "") -> dict[str, APIEngine]:
-        """One engine (``arg``: the model; empty: :attr:`default_model`) for every attribute:
-        what :mod:`facescan.registry` loads for ``gpt-4o[:MODEL]`` and ``gemini[:MODEL]``."""
-        engine = cls(arg or cls.default_model, options, prompt_version)
-        return dict.fromkeys(attributes, engine)
 
     def __init__(self, model: str, options: Any, prompt_version: str, endpoint: str,
                  key: str | None) -> None:
@@ -305,3 +296,18 @@ class APIEngine:
             return Answer(self.request(crops[i], question, enum, attribute=attribute) or "")
 
         return run_concurrently(one, len(crops), self.options.concurrency)
+
+
+@dataclass(frozen=True)
+class APIFamily:
+    """An API backend as :mod:`facescan.registry` lists it (``gpt-4o[:MODEL]``,
+    ``gemini[:MODEL]``): its engine class and the model used when the name gives none."""
+
+    engine: Callable[[str, Any, str], APIEngine]  # (model, options, prompt_version)
+    default: str
+
+    def engines(self, arg: str, attributes: Sequence[str], options: Any,
+                prompt_version: str = "") -> dict[str, APIEngine]:
+        """One engine (``arg``: the model; empty: :attr:`default`) for every attribute."""
+        engine = self.engine(arg or self.default, options, prompt_version)
+        return dict.fromkeys(attributes, engine)
