@@ -72,6 +72,9 @@ def test_unknown_names_say_what_was_meant(capsys):
         facescan.Analyzer(embed="sfac")
     with pytest.raises(ConfigError, match="unknown backend 'facescan-v3': did you mean 'facescan-v2'"):
         facescan.Analyzer(backend="facescan-v3")
+    with pytest.raises(ConfigError, match=r"unknown backend 'florence2:x': did you mean 'florence-2'\? "
+                       r"\(choices: facescan, .*, fer, paligemma\[:ARG\], .*gemini\[:ARG\]\)"):
+        facescan.Analyzer(backend="florence2:x")
     with pytest.raises(ConfigError, match="unknown vision-language backend 'paligema': did you mean 'paligemma'"):
         from facescan.vlm import make_backend
 

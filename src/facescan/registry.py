@@ -147,9 +147,10 @@ def installed(kind: str) -> tuple[str, ...]:
 
 def unknown(kind: str, name: str, choices: Iterable[str] | None = None) -> ConfigError:
     """The error for a name ``kind`` does not have: the nearest of ``choices`` (default: the
-    kind's names) and all of them."""
+    kind's names) and all of them. ``NAME:ARG`` is compared by its NAME, a choice ``NAME[:ARG]``
+    by its NAME."""
     offered = list(names(kind) if choices is None else choices)
-    near = difflib.get_close_matches(str(name), offered, n=1)
+    near = difflib.get_close_matches(str(name).partition(":")[0], [c.partition("[")[0] for c in offered], n=1)
     hint = f": did you mean {near[0]!r}?" if near else ""
     return ConfigError(f"unknown {KINDS[kind]} {name!r}{hint} (choices: {', '.join(offered)})")
 
