@@ -50,13 +50,6 @@ def test_scales_option():
         make_detector("retinaface")
 
 
-def test_command_line_offers_every_detector():
-    from facescan.cli.common import DETECTORS as offered
-    from facescan.detect import DETECTORS
-
-    assert sorted(offered) == sorted(DETECTORS)
-
-
 def _scene(chips, face_px, size=(1280, 720), seed=0):
     """Real chips pasted so their faces are ``face_px`` tall, on a blurred real background."""
     rng = np.random.default_rng(seed)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import facescan
-from facescan import Analyzer, ConfigError, ModelError
+from facescan import Analyzer, ConfigError, ModelError, registry
 from facescan.align import ARCFACE_112, align_face, five_points, similarity_transform
-from facescan.identity import DEFAULT_EMBEDDER, EMBEDDERS, get_embedder
+from facescan.identity import DEFAULT_EMBEDDER, get_embedder
 from facescan.identity.onnxwire import fields, repair
 from facescan.identity.verify import CALIBRATIONS
 from facescan.models import get_spec
@@ -81,7 +81,7 @@ def test_faces_without_landmarks_get_them_from_the_box():
 
 
 def test_unknown_embedder_is_a_config_error():
-    assert DEFAULT_EMBEDDER in EMBEDDERS
+    assert DEFAULT_EMBEDDER == registry.names("embedder")[0]
     with pytest.raises(ConfigError, match="did you mean 'sface'"):
         get_embedder("sfac")
     with pytest.raises(ConfigError, match="unknown embedding model"):

@@ -7,9 +7,9 @@ import pytest
 from PIL import Image
 
 import facescan
+from facescan import registry
 from facescan.cli import main
 from facescan.eval.verification import best_threshold, fit_logistic, probability, roc_auc, tar_at_far, view2
-from facescan.identity import EMBEDDERS
 from facescan.identity.verify import CALIBRATIONS
 
 # two photos of one man, and one of another (LFW-a, grey 250x250)
@@ -58,7 +58,7 @@ def test_logistic_calibration_and_view2():
 
 
 def test_every_embedder_has_a_calibration():
-    assert set(CALIBRATIONS) == set(EMBEDDERS)
+    assert set(CALIBRATIONS) == set(registry.names("embedder"))
     for cal in CALIBRATIONS.values():
         assert 0 < cal.threshold < 1 and 0 <= cal.far < 0.1 and cal.b < 0
 

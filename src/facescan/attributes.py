@@ -1,4 +1,8 @@
-"""Attribute models run with onnxruntime: crops in, one Prediction per attribute out."""
+"""Attribute models run with onnxruntime: crops in, one Prediction per attribute out.
+
+The attribute backends built on them (``--backend facescan`` ...) are mappings
+``{attribute: catalog model}`` below, registered by name in :mod:`facescan.registry`.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,19 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ConfigError, ModelError
-from .labels import AGE9, AGE9_START, age_group5, age_group9
+from .labels import AGE9, AGE9_START, ALL_ATTRIBUTES, age_group5, age_group9
 from .models import Head, ModelSpec
 from .types import Prediction
+
+# the attribute backends (registry kind "backend"): which catalog model fills each attribute
+MULTITASK = {a: "facescan-multitask" for a in ALL_ATTRIBUTES}  # "facescan"
+MULTITASK_V2 = {a: "facescan-multitask-v2" for a in ALL_ATTRIBUTES}  # "facescan-v2"
+STACKED_V1 = {"gender": "facescan-utkface-stacked", "age": "facescan-utkface-stacked",  # "facescan-v1"
+              "race": "facescan-utkface-stacked", "emotion": "fer-mini-xception-tta"}
+HEADS_0_1 = {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",  # "facescan-0.1"
+             "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"}
+FACEAPI = {"gender": "faceapi-age-gender", "age": "faceapi-age-gender"}  # "faceapi"
+FER = {"emotion": "fer-mini-xception"}  # "fer"
 
 
 def softmax(x: np.ndarray, temperature: float = 1.0) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import registry
 from .align import crop_face
 from .attributes import AttributeBackend, OnnxAttributeModel
 from .detect import Detection, Detector, make_detector
@@ -27,22 +28,6 @@ log = logging.getLogger(__name__)
 
 UNCERTAIN = "uncertain"
 
-# backend name -> which model fills each attribute it provides
-BACKENDS: dict[str, dict[str, str]] = {
-    # the default: one multi-task network trained on every labelled set (one pass per face)
-    "facescan": {a: "facescan-multitask" for a in ALL_ATTRIBUTES},
-    # the previous default (until 2026-12-04): the same network trained without FairFace, UTKFace's 5 races
-    "facescan-v2": {a: "facescan-multitask-v2" for a in ALL_ATTRIBUTES},
-    # the default before that: a fine-tuned TinyXception + SFace embeddings stacked for gender and race
-    "facescan-v1": {"gender": "facescan-utkface-stacked", "age": "facescan-utkface-stacked",
-                    "race": "facescan-utkface-stacked", "emotion": "fer-mini-xception-tta"},
-    # the 0.1 default (frozen backbone + heads), kept for comparison
-    "facescan-0.1": {"gender": "facescan-utkface-heads", "age": "facescan-utkface-heads",
-                     "race": "facescan-utkface-heads", "emotion": "fer-mini-xception"},
-    # third-party models, unchanged, for comparison
-    "faceapi": {"gender": "faceapi-age-gender", "age": "faceapi-age-gender"},
-    "fer": {"emotion": "fer-mini-xception"},
-}
 DEFAULT_BACKEND = "facescan"
 # what an image where the detector finds no face gives: nothing, or the whole image as one face
 IF_NO_FACE = ("skip", "whole")
@@ -69,13 +54,13 @@ def check_if_no_face(value: str) -> None:
 
 
 def check_backend(name: str) -> None:
-    """Raise ConfigError unless ``name`` is one of :data:`BACKENDS` or a vision-language backend."""
-    from .vlm import NAMES as VLM_NAMES
+    """Raise ConfigError unless ``name`` is an attribute backend or a vision-language backend
+    (``NAME[:ARG]``) of :mod:`facescan.registry`."""
     from .vlm import is_vlm_backend
 
-    if name not in BACKENDS and not is_vlm_backend(name):
-        raise ConfigError(f"unknown backend {name!r}; choose one of {sorted(BACKENDS)} "
-                          f"or a vision-language backend ({', '.join(VLM_NAMES)}, NAME:ARG)")
+    if name not in registry.names("backend") and not is_vlm_backend(name):
+        offered = [*registry.names("backend"), *(f"{v}[:ARG]" for v in registry.names("vlm"))]
+        raise registry.unknown("backend", name, offered)
 
 
 class Analyzer:
@@ -92,7 +77,8 @@ class Analyzer:
     ``abstain_below=p``, a prediction whose top probability is under ``p`` gets the label
     ``"uncertain"`` (its score and distribution are kept).
 
-    ``backend`` is one of :data:`BACKENDS` or a vision-language backend name such as
+    ``backend`` is an attribute backend of :mod:`facescan.registry` (kind ``"backend"``) or a
+    vision-language backend name such as
     ``"paligemma:PATH"`` or ``"gpt-4o"`` (see :mod:`facescan.vlm`), configured by
     ``backend_options`` (the fields of :class:`facescan.vlm.VLMOptions`). ``detect_scales``
     (``"auto"``/None, or multiples of the base scale such as ``"1,2"`` for faces under ~24
@@ -125,7 +111,8 @@ class Analyzer:
         vlm = make_backend(backend, self.attributes, backend_options) \
             if is_vlm_backend(backend) and not embed_only else None
         self._vlm = vlm
-        provided: Mapping[str, str] = BACKENDS.get(backend, {}) if vlm is None else {a: backend for a in vlm.provides}
+        provided: Mapping[str, str] = ({} if embed_only else registry.load("backend", backend)) if vlm is None \
+            else {a: backend for a in vlm.provides}
         missing = [a for a in self.attributes if a not in provided]
         if missing:
             log.warning("backend %r does not provide %s: left out", backend, ", ".join(missing))
@@ -258,7 +245,7 @@ def analyze(image: ImageInput, attributes: str | Sequence[str] | None = None,
 
 def embed(image: ImageInput, model: str | None = None, detector: str = "yunet") -> list[Face]:
     """One-shot: the faces of one image with their identity embeddings (``model``: an embedder
-    of :data:`facescan.identity.EMBEDDERS`, None for the default); attributes are not computed.
+    of :mod:`facescan.registry`, kind ``"embedder"``; None for the default); attributes are not computed.
 
     For many images, make one ``Analyzer(attributes=(), embed=model or True)`` and reuse it.
     """

@@ -8,17 +8,18 @@ import sys
 from pathlib import Path
 
 from .common import (
-    DETECTOR_HELP,
-    DETECTORS,
     EXIT_INPUT_ERRORS,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     add_detect_options,
+    add_detector_option,
     add_engine_options,
     add_if_no_face_option,
     add_vlm_options,
     describe_usage,
+    embed_help,
+    scale_out,
     vlm_options,
 )
 
@@ -49,9 +50,8 @@ def _save_annotated(result, folder: Path, used: set[str]) -> None:
     Image.fromarray(annotate(load_image(result.path), result)).save(folder / name, quality=92)
 
 
-def run_ray(args: argparse.Namespace, options: dict, paths: list[str]) -> int:
+def run_engine(args: argparse.Namespace, options: dict, paths: list[str], engine) -> int:
     """--engine ray: Parquet part files in the folder -o NAME.parquet, resumable."""
-    from ..engines.ray import analyze_to_parquet
     from ..errors import ConfigError
     from .common import ray_options
 
@@ -74,7 +74,7 @@ def run_ray(args: argparse.Namespace, options: dict, paths: list[str]) -> int:
             progress.set_postfix(tally, refresh=False)
 
     try:
-        counts = analyze_to_parquet(paths, args.output, options, ray_options(args), update)
+        counts = engine.analyze_to_parquet(paths, args.output, options, ray_options(args), update)
     except KeyboardInterrupt:
         print(f"\nfacescan: interrupted; the finished parts are in {args.output}: run the same command "
               "again to go on", file=sys.stderr)
@@ -101,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
     if not paths:
         print("facescan: no images found in the given paths", file=sys.stderr)
         return EXIT_USAGE
-    if args.engine == "ray":
-        return run_ray(args, options, paths)
+    engine = scale_out(args)
+    if engine is not None:
+        return run_engine(args, options, paths, engine)
     analyzer = Analyzer(**options)
     writer = open_writer(args.output, sys.stdout) if args.output else None
     annotate_dir = Path(args.annotate) if args.annotate else None
@@ -151,9 +152,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..identity import DEFAULT_EMBEDDER, EMBEDDERS
-    from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, BACKENDS, DEFAULT_BACKEND
-    from ..vlm import NAMES as VLM_NAMES
+    from .. import registry
+    from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, DEFAULT_BACKEND
 
     p = sub.add_parser("analyze", help="analyse images, folders (recursively) or globs")
     p.add_argument("paths", nargs="+", help="image files, folders or glob patterns")
@@ -164,15 +164,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated subset of {','.join(ALL_ATTRIBUTES)} "
                    f"(default: {','.join(ATTRIBUTES)})")
     p.add_argument("--backend", default=DEFAULT_BACKEND, metavar="NAME",
-                   help=f"which attribute models to use: {', '.join(sorted(BACKENDS))}, or a "
-                   f"vision-language backend ({', '.join(VLM_NAMES)}; NAME:ARG, see README)")
-    p.add_argument("--detector", default="yunet", choices=DETECTORS, help=DETECTOR_HELP)
+                   help=f"which attribute models to use: {', '.join(registry.names('backend'))}, or a "
+                   f"vision-language backend ({', '.join(registry.names('vlm'))}; NAME:ARG; `facescan models` "
+                   "lists them all)")
+    add_detector_option(p)
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
     add_detect_options(p)
     add_if_no_face_option(p)
     p.add_argument("--embed", nargs="?", const=True, default=False, metavar="MODEL",
-                   help=f"also record each face's identity embedding, by MODEL ({', '.join(EMBEDDERS)}; "
-                   f"default {DEFAULT_EMBEDDER}); in JSONL output only")
+                   help=f"also record each face's identity embedding, by MODEL ({embed_help()}); "
+                   "in JSONL output only")
     p.add_argument("--abstain-below", type=float, default=0.0, metavar="P",
                    help="label an attribute 'uncertain' when its top probability is below P")
     p.add_argument("--batch-size", type=int, default=16, help="images per inference batch")

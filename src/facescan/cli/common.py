@@ -3,12 +3,54 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from .. import registry
+from ..errors import ConfigError
 
 EXIT_OK, EXIT_INPUT_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# --detector: facescan.detect.DETECTORS (not imported here: the command line starts light)
-DETECTORS = ["yunet", "mtcnn", "none"]
-DETECTOR_HELP = ("yunet (default, fast); mtcnn (finds more faces of 16-24 px and turned faces, ~5x slower); "
-                 "'none' treats each whole image as one face (pre-cropped chips)")
+LOCAL_ENGINE = "local"  # --engine: this process
+
+
+def registered(kind: str):  # -> an argparse type
+    """An argparse ``type=`` taking one name of ``kind`` from :mod:`facescan.registry` (a wrong
+    one is a usage error with the registry's "did you mean" message)."""
+    def name(value: str) -> str:
+        try:
+            return registry.entry(kind, value).name
+        except ConfigError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    name.__name__ = registry.KINDS[kind]
+    return name
+
+
+def names_help(kind: str) -> str:
+    """Each registered name of ``kind`` with its help text (and the extra it needs)."""
+    return "; ".join(f"{e.name}: {e.help}" + (f" (needs facescan[{e.extra}])" if e.extra else "")
+                     for e in registry.entries(kind)).replace("%", "%%")
+
+
+def add_name_option(p: Any, flag: str, kind: str, default: str | None, help: str = "", **kwargs: Any) -> None:
+    """``flag`` taking one registered name of ``kind``: its choices and their help from the registry."""
+    p.add_argument(flag, default=default, type=registered(kind), help=help or names_help(kind),
+                   metavar="{" + ",".join(registry.names(kind)) + "}", **kwargs)
+
+
+def add_detector_option(p: argparse.ArgumentParser, more_help: str = "") -> None:
+    add_name_option(p, "--detector", "detector", "yunet", names_help("detector") + more_help)
+
+
+def embed_help() -> str:
+    """The embedders, for the help of an option naming one."""
+    from ..identity import DEFAULT_EMBEDDER
+
+    return f"{', '.join(registry.names('embedder'))}; default {DEFAULT_EMBEDDER}"
+
+
+def scale_out(args: argparse.Namespace) -> Any:
+    """The engine module that ``--engine`` names (its extra checked), or None for this process."""
+    return None if args.engine == LOCAL_ENGINE else registry.load("engine", args.engine)
 
 
 def add_detect_options(p: argparse.ArgumentParser) -> None:
@@ -87,8 +129,7 @@ def add_vlm_options(p: argparse.ArgumentParser) -> None:
 def add_engine_options(p: argparse.ArgumentParser) -> None:
     """--engine ray and its options (facescan analyze / index / eval)."""
     g = p.add_argument_group("scale-out (--engine ray; needs facescan[ray])")
-    g.add_argument("--engine", choices=["local", "ray"], default="local",
-                   help="local: this process (default); ray: a pool of Ray actors, each with its own models")
+    add_name_option(g, "--engine", "engine", LOCAL_ENGINE)
     g.add_argument("--ray-address", metavar="ADDR", help="an existing Ray cluster (HOST:6379, ray://HOST:10001); "
                    "default: $RAY_ADDRESS, else a new local cluster on 127.0.0.1")
     g.add_argument("--actors", type=int, metavar="N", help="actors, each holding one loaded Analyzer "

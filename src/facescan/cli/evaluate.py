@@ -7,12 +7,14 @@ from pathlib import Path
 
 from ..errors import ConfigError
 from .common import (
-    DETECTOR_HELP,
-    DETECTORS,
     EXIT_OK,
+    LOCAL_ENGINE,
+    add_detector_option,
     add_engine_options,
     add_vlm_options,
     describe_usage,
+    embed_help,
+    scale_out,
     vlm_options,
 )
 
@@ -47,15 +49,14 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import check_backend, parse_attributes
 
     if args.dataset.partition(":")[0].lower() == "lfw":
-        if args.engine == "ray":
-            raise ConfigError("--engine ray scores attribute backends; LFW pairs (identity) run locally")
+        if args.engine != LOCAL_ENGINE:
+            raise ConfigError(f"--engine {args.engine} scores attribute backends; LFW pairs (identity) run locally")
         return run_verification(args)
-    engine = None
-    if args.engine == "ray":
-        from ..engines.ray import predict_samples
+    engine, scaled = None, scale_out(args)
+    if scaled is not None:
         from .common import ray_options
 
-        engine = predict_samples(ray_options(args))
+        engine = scaled.predict_samples(ray_options(args))
     columns = dict(kv.split("=", 1) for kv in args.columns.split(",") if "=" in kv) if args.columns else None
     dataset = open_dataset(args.dataset, args.split, columns)
     samples = dataset.samples
@@ -85,7 +86,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..identity import DEFAULT_EMBEDDER, EMBEDDERS
     from ..pipeline import ATTRIBUTES, DEFAULT_BACKEND
 
     p = sub.add_parser("eval", help="evaluate backends on a labelled data set")
@@ -97,10 +97,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--columns", help="csv data sets: column names, e.g. path=img,emotion=expr")
     p.add_argument("--backend", default=DEFAULT_BACKEND, help="backend name(s), comma-separated")
     p.add_argument("--attributes", default=",".join(ATTRIBUTES))
-    p.add_argument("--model", help=f"lfw: identity embedder(s), comma-separated ({', '.join(EMBEDDERS)}; "
-                   f"default {DEFAULT_EMBEDDER})")
-    p.add_argument("--detector", default="yunet", choices=DETECTORS,
-                   help=DETECTOR_HELP + "; images where it finds no face are analysed whole (counted in no_face_rate)")
+    p.add_argument("--model", help=f"lfw: identity embedder(s), comma-separated ({embed_help()})")
+    add_detector_option(p, "; images where it finds no face are analysed whole (counted in no_face_rate)")
     p.add_argument("--out", default="eval-run", help="run folder for predictions.jsonl and metrics.json")
     p.add_argument("--limit", type=int, help="evaluate a fixed random subset of N samples")
     p.add_argument("--seed", type=int, default=0, help="seed of the --limit subset")

@@ -12,6 +12,7 @@ from .common import (
     add_engine_options,
     add_index_options,
     add_store_options,
+    scale_out,
 )
 
 SHOWN_FAILURES = 20
@@ -38,7 +39,8 @@ def index_paths(store, args: argparse.Namespace):  # -> IndexSummary
     from ..pipeline import Analyzer
 
     model = store.resolve_model(args.model)
-    analyzer = None if getattr(args, "engine", "local") == "ray" else \
+    engine = scale_out(args) if hasattr(args, "engine") else None  # facescan cluster has no --engine
+    analyzer = None if engine is not None else \
         Analyzer(embed=model, detect_scales=args.detect_scales, max_faces=args.max_faces)
     progress = None
     if not args.quiet:
@@ -56,12 +58,11 @@ def index_paths(store, args: argparse.Namespace):  # -> IndexSummary
         last[0] = summary
 
     try:
-        if getattr(args, "engine", "local") == "ray":
-            from ..engines.ray import index_into_store
+        if engine is not None:
             from .common import ray_options
 
             options = {"detect_scales": args.detect_scales, "max_faces": args.max_faces}
-            summary = index_into_store(store, args.paths, model, options, ray_options(args), args.db, update)
+            summary = engine.index_into_store(store, args.paths, model, options, ray_options(args), args.db, update)
         else:
             summary = store.index(args.paths, model=model, analyzer=analyzer, batch_size=args.batch_size,
                                   progress=update)

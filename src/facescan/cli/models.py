@@ -1,4 +1,5 @@
-"""facescan models: the shipped models, their licences and sha256 status."""
+"""facescan models: the shipped models, their licences and sha256 status; and every name that
+an option picks (backends, detectors, embedders, ...), from :mod:`facescan.registry`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,28 @@ import argparse
 from .common import EXIT_OK, EXIT_USAGE
 
 
+def print_names(as_json: bool) -> None:
+    """Every registered name by kind, with its help text and the extra it needs."""
+    from .. import registry
+
+    if as_json:
+        import json
+
+        print(json.dumps({kind: [e.to_dict() for e in registry.entries(kind)] for kind in registry.KINDS},
+                         indent=2))
+        return
+    rows = [(e.kind, e.name, (e.extra + ("" if e.installed else " (not installed)")) if e.extra else "-", e.help)
+            for kind in registry.KINDS for e in registry.entries(kind)]
+    header = ("kind", "name", "extra", "help")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(3)]
+    for r in [header] + rows:
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)) + "  " + r[3])
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.names:
+        print_names(args.json)
+        return EXIT_OK
     from ..errors import ModelError
     from ..models import all_specs
 
@@ -35,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         widths = [max(len(str(r[i])) for r in rows + [header]) for i in range(5)]
         for r in [header] + rows:
             print("  ".join(str(v).ljust(w) for v, w in zip(r, widths)) + "  " + str(r[5]))
+        print()
+        print_names(False)
     return EXIT_USAGE if any(r[5].startswith("ERROR") for r in rows) else EXIT_OK
 
 
@@ -45,7 +69,12 @@ def _installed(package: str) -> bool:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("models", help="list the models, their licences and sha256 status")
+    p = sub.add_parser("models", help="list the models, their licences and sha256 status, and the names "
+                       "each option takes (backends, detectors, embedders, vision-language backends, stores, "
+                       "engines)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--names", action="store_true", help="only the names each option takes, by kind, with "
+                   "their help and the extra each needs (with --json: {kind: [{name, target, help, extra, "
+                   "installed}]})")
     p.set_defaults(func=run)
 

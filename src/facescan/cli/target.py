@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import DETECTOR_HELP, DETECTORS, EXIT_INPUT_ERRORS, EXIT_OK, add_detect_options
+from .common import EXIT_INPUT_ERRORS, EXIT_OK, add_detect_options, add_detector_option
 
 
 def _print_target(path: str, record: dict) -> None:
@@ -79,7 +79,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "gemini or gemini:MODEL (GEMINI_API_KEY); the VLMs need facescan[api]")
     p.add_argument("--api-base", help="base URL of the API (default: $OPENAI_BASE_URL for OpenAI-compatible ones)")
     p.add_argument("-o", "--output", help="write the JSON result to FILE.json or '-' (stdout)")
-    p.add_argument("--detector", default="yunet", choices=DETECTORS, help=DETECTOR_HELP)
+    add_detector_option(p)
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
     add_detect_options(p)
     p.set_defaults(func=run)

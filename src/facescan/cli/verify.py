@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from .common import EXIT_INPUT_ERRORS, EXIT_OK
+from .common import EXIT_INPUT_ERRORS, EXIT_OK, add_name_option
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..identity import DEFAULT_EMBEDDER, EMBEDDERS
+    from ..identity import DEFAULT_EMBEDDER
 
     p = sub.add_parser("verify", help="are the faces of two images the same person?")
     p.add_argument("image_a", metavar="A", help="first image")
@@ -45,5 +45,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--face-a", type=int, metavar="N", help="face N of A (0-based, left to right; default: largest)")
     p.add_argument("--face-b", type=int, metavar="N", help="face N of B (0-based, left to right; default: largest)")
-    p.add_argument("--model", choices=list(EMBEDDERS), help=f"identity embedder (default {DEFAULT_EMBEDDER})")
+    add_name_option(p, "--model", "embedder", None, f"identity embedder (default {DEFAULT_EMBEDDER})")
     p.set_defaults(func=run)

@@ -8,14 +8,14 @@ import sys
 from pathlib import Path
 
 from .common import (
-    DETECTOR_HELP,
-    DETECTORS,
     EXIT_INPUT_ERRORS,
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
     add_detect_options,
+    add_detector_option,
     add_if_no_face_option,
+    embed_help,
 )
 
 
@@ -139,8 +139,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from ..identity import DEFAULT_EMBEDDER, EMBEDDERS
-    from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, BACKENDS, DEFAULT_BACKEND
+    from .. import registry
+    from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, DEFAULT_BACKEND
 
     p = sub.add_parser("video", help="analyse videos, image sequences, webcams or streams; faces tracked per person")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders of them, an image sequence "
@@ -158,13 +158,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--attributes", default=",".join(ATTRIBUTES),
                    help=f"comma-separated subset of {','.join(ALL_ATTRIBUTES)} (default: {','.join(ATTRIBUTES)})")
     p.add_argument("--backend", default=DEFAULT_BACKEND, metavar="NAME",
-                   help=f"attribute models: {', '.join(sorted(BACKENDS))}")
-    p.add_argument("--detector", default="yunet", choices=DETECTORS, help=DETECTOR_HELP)
+                   help=f"attribute models: {', '.join(registry.names('backend'))}")
+    add_detector_option(p)
     p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
     add_detect_options(p)
     add_if_no_face_option(p)
     p.add_argument("--embed", nargs="?", const=True, default=False, metavar="MODEL",
-                   help=f"identity embeddings ({', '.join(EMBEDDERS)}; default {DEFAULT_EMBEDDER}): recorded per "
+                   help=f"identity embeddings ({embed_help()}): recorded per "
                    "face and used by the tracker to tell people apart (slower)")
     p.add_argument("--max-lost", type=float, default=2.0, metavar="S",
                    help="a track ends when its face is not seen for S seconds (default 2)")

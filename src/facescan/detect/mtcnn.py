@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 from ..models import get_spec
 from .base import Detection, merge
 
@@ -172,3 +172,11 @@ class MTCNN:
                 out.append(Detection(box, float(score), tuple((float(x / f), float(y / f)) for x, y in marks),
                                      self.name))
         return merge(out, self.max_faces)
+
+
+def mtcnn_detector(scales: str | None = None, max_faces: int = 0) -> MTCNN:
+    """``--detector mtcnn``: its image pyramid covers every scale, so ``scales`` must be automatic."""
+    if scales not in (None, "auto"):
+        raise ConfigError(f"--detect-scales {scales!r} applies to yunet only: mtcnn searches "
+                          "every scale of its image pyramid")
+    return MTCNN(max_faces=max_faces)

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 from ..models import get_spec
-from .base import Detection, merge
+from .base import Detection, merge, parse_scales
 
 # the coarse pass of "auto": the whole image at this longest side (faces filling the frame)
 COARSE_SIDE = 320
@@ -154,3 +154,8 @@ class YuNet:
             if self._mtcnn is None:
                 self._mtcnn = MTCNN(max_faces=self.max_faces)
         return self._mtcnn
+
+
+def yunet_detector(scales: str | None = None, max_faces: int = 0) -> YuNet:
+    """``--detector yunet``: ``scales`` as ``--detect-scales`` gives them (see :func:`parse_scales`)."""
+    return YuNet(scales=parse_scales(scales), max_faces=max_faces)

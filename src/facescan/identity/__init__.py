@@ -2,28 +2,21 @@
 
 Every embedder takes the whole RGB image and its faces (boxes and 5 landmarks), aligns each face
 the way its model was trained, and returns one L2-normalised float32 row per face. Embedders are
-registered by name in :data:`EMBEDDERS` ("module:Class", imported only when used, like the
-attribute backends); :func:`get_embedder` builds one. Embeddings of different embedders live in
+registered by name in :mod:`facescan.registry` (kind ``"embedder"``: "module:Class", imported
+only when used); :func:`get_embedder` builds one. Embeddings of different embedders live in
 different spaces: compare only vectors of one ``embedding_model``.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Protocol
 
 import numpy as np
 
-from ..errors import ConfigError
+from .. import registry
 from ..types import Face
 
-# name -> "module:Class" (imported lazily)
-EMBEDDERS: dict[str, str] = {
-    "sface": "facescan.identity.sface:SFace",  # face + mirror image, averaged
-    "sface-fast": "facescan.identity.sface:SFaceFast",  # one pass
-    "dlib": "facescan.identity.dlibnet:DlibResNet",  # optional extra 'dlib'
-}
 DEFAULT_EMBEDDER = "sface"
 
 
@@ -38,20 +31,12 @@ class Embedder(Protocol):
 
 def check_embedder(name: str | None) -> str:
     """The registered name for ``name`` (None: the default), or a ConfigError."""
-    name = DEFAULT_EMBEDDER if name is None else name
-    if name not in EMBEDDERS:
-        import difflib
-
-        near = difflib.get_close_matches(name, EMBEDDERS, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise ConfigError(f"unknown embedding model {name!r}{hint}; choose one of {', '.join(EMBEDDERS)}")
-    return name
+    return registry.entry("embedder", DEFAULT_EMBEDDER if name is None else name).name
 
 
 def get_embedder(name: str | None = None) -> Embedder:
     """Load the embedder registered as ``name`` (None: :data:`DEFAULT_EMBEDDER`)."""
-    module, _, cls = EMBEDDERS[check_embedder(name)].partition(":")
-    return getattr(importlib.import_module(module), cls)()
+    return registry.load("embedder", check_embedder(name))()
 
 
 def normalise(x: np.ndarray) -> np.ndarray:

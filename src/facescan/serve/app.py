@@ -9,7 +9,6 @@ nested probabilities cost more than the HTTP layer itself).
 of which name objects local to :func:`create_app`.)"""
 
 import dataclasses
-import importlib.util
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,23 +20,18 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 
-from .. import __version__
+from .. import __version__, registry
 from ..errors import ConfigError, DependencyError, FacescanError, ImageError, ModelError, StoreError
-from ..identity import DEFAULT_EMBEDDER, EMBEDDERS
-from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, BACKENDS, DEFAULT_BACKEND, IF_NO_FACE, parse_attributes
+from ..identity import DEFAULT_EMBEDDER
+from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, DEFAULT_BACKEND, IF_NO_FACE, parse_attributes
 from .limits import Gate, LimitsMiddleware, check_key, decode_uploads, route_class
 from .metrics import CONTENT_TYPE, Metrics, MetricsMiddleware
 from .settings import Settings
 from .state import ServerState
 
 STATIC = Path(__file__).parent / "static"
-# embedders whose runtime is installed (dlib needs facescan[dlib])
-USABLE_EMBEDDERS = tuple(n for n in EMBEDDERS if n != "dlib" or importlib.util.find_spec("dlib"))
 STATUS = {ConfigError: 422, ImageError: 422, StoreError: 409, DependencyError: 501, ModelError: 500}
 
-Backend = Literal[tuple(BACKENDS)]  # type: ignore[valid-type]
-Detector = Literal["yunet", "mtcnn", "none"]
-Embedder = Literal[USABLE_EMBEDDERS]  # type: ignore[valid-type]
 IfNoFace = Annotated[Literal[IF_NO_FACE], Form(  # type: ignore[valid-type]
     description="an image where no face is found: 'skip' (no face) or 'whole' (the whole image as one face, "
     "score 0, found_by 'whole-image'; for inputs that are already face crops: a data set chip, a passport photo)")]
@@ -51,8 +45,15 @@ def app_from_env() -> FastAPI:
     return create_app(Settings.from_env())
 
 
+def offered(kind: str) -> Any:
+    """The names of ``kind`` in :mod:`facescan.registry` whose extra is installed, as the enum
+    of a request field (read when an app is made: names registered before then are offered)."""
+    return Literal[registry.installed(kind)]  # type: ignore[valid-type]
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    Backend, Detector, Embedder = offered("backend"), offered("detector"), offered("embedder")
     gate = Gate(settings.max_concurrency)
     metrics = Metrics(lambda: gate.in_flight)
     state = ServerState(settings, on_batch=metrics.count_batch)
@@ -105,9 +106,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @api.get("/models", tags=["models"])
     def models() -> dict[str, Any]:
         return {"version": __version__, "attributes": list(ALL_ATTRIBUTES), "default_attributes": list(ATTRIBUTES),
-                "backends": BACKENDS, "default_backend": DEFAULT_BACKEND, "detectors": list(Detector.__args__),
+                "backends": {name: registry.load("backend", name) for name in Backend.__args__},
+                "default_backend": DEFAULT_BACKEND, "detectors": list(Detector.__args__),
                 "if_no_face": list(IF_NO_FACE),
-                "embedders": list(USABLE_EMBEDDERS), "default_embedder": DEFAULT_EMBEDDER,
+                "embedders": list(Embedder.__args__), "default_embedder": DEFAULT_EMBEDDER,
+                "registry": {kind: [{k: v for k, v in e.to_dict().items() if k != "target"}
+                                     for e in registry.entries(kind)] for kind in registry.KINDS},
                 "store": settings.db is not None, "loaded": state.loaded(),
                 "limits": {"max_upload_mb": settings.max_upload_mb, "max_pixels": settings.max_pixels,
                            "max_images": settings.max_images, "timeout_s": settings.timeout,

@@ -10,8 +10,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .. import registry
 from ..errors import ConfigError
-from ..vlm import API_FAMILIES, VLMOptions, api_engine
+from ..vlm import VLMOptions, api_engine
 
 
 def api_model(backend: str) -> tuple[str, str]:
@@ -22,7 +23,7 @@ def api_model(backend: str) -> tuple[str, str]:
     if backend.startswith("gpt-"):
         return "openai", backend
     if family == "gemini":
-        return "gemini", model or API_FAMILIES["gemini"]
+        return "gemini", model or registry.load("vlm", "gemini").default
     raise ConfigError(f"unknown target backend {backend!r}: use 'local', 'gpt-4o' (or another "
                       "'gpt-*' model), 'openai:MODEL' for any OpenAI-compatible endpoint, "
                       "'gemini' or 'gemini:MODEL', or pass ask=callable for another VLM")

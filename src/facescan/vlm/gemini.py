@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import ConfigError, require
 from .options import VLMOptions
-from .remote import APIEngine, provider_settings, secret
+from .remote import APIEngine, APIFamily, provider_settings, secret
 
 API_VERSION = "v1beta"
 GEMINI_URL = "https://generativelanguage.googleapis.com"
@@ -61,3 +61,7 @@ class GeminiEngine(APIEngine):
             text = None
         return (text, int(getattr(meta, "prompt_token_count", 0) or 0),
                 int(getattr(meta, "candidates_token_count", 0) or 0))
+
+
+# the registry's target of this backend (facescan.registry, kind "vlm")
+GEMINI = APIFamily(GeminiEngine, "gemini-2.5-flash")

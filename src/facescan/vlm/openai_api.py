@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import BackendError, ConfigError, require
 from .options import VLMOptions
 from .parse import schema_errors
-from .remote import APIEngine, provider_settings, secret
+from .remote import APIEngine, APIFamily, provider_settings, secret
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +109,7 @@ def ask_json(image: np.ndarray, prompt: str, schema: dict[str, Any], model: str 
     """
     engine = engine or OpenAIEngine(model, options or VLMOptions())
     return engine.ask_json(image, prompt, schema)
+
+
+# the registry's target of this backend (facescan.registry, kind "vlm")
+GPT_4O = APIFamily(OpenAIEngine, "gpt-4o")

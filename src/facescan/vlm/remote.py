@@ -28,7 +28,7 @@ import logging
 import os
 import time
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -296,3 +296,18 @@ class APIEngine:
             return Answer(self.request(crops[i], question, enum, attribute=attribute) or "")
 
         return run_concurrently(one, len(crops), self.options.concurrency)
+
+
+@dataclass(frozen=True)
+class APIFamily:
+    """An API backend as :mod:`facescan.registry` lists it (``gpt-4o[:MODEL]``,
+    ``gemini[:MODEL]``): its engine class and the model used when the name gives none."""
+
+    engine: Callable[[str, Any, str], APIEngine]  # (model, options, prompt_version)
+    default: str
+
+    def engines(self, arg: str, attributes: Sequence[str], options: Any,
+                prompt_version: str = "") -> dict[str, APIEngine]:
+        """One engine (``arg``: the model; empty: :attr:`default`) for every attribute."""
+        engine = self.engine(arg or self.default, options, prompt_version)
+        return dict.fromkeys(attributes, engine)
