@@ -148,7 +148,7 @@ def test_every_command_shown_parses(command: Command):
 @pytest.mark.parametrize("argv,why", [
     (["analyse", "x.jpg"], "invalid choice: 'analyse'"),
     (["analyze", "x.jpg", "--detectors", "mtcnn"], "unrecognized arguments: --detectors"),
-    (["analyze", "x.jpg", "--detector", "dlib"], "invalid choice: 'dlib'"),
+    (["analyze", "x.jpg", "--detector", "dlib"], "unknown detector 'dlib'"),
     (["analyze", "x.jpg", "--backend", "facescan-fast"], "unknown backend 'facescan-fast'"),
     (["analyze", "x.jpg", "--attributes", "gender,beauty"], "unknown attribute"),
     (["analyze", "x.jpg", "--embed", "arcface"], "unknown embedding model 'arcface'"),
