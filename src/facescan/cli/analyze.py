@@ -12,10 +12,8 @@ from .common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    add_detect_options,
-    add_detector_option,
     add_engine_options,
-    add_if_no_face_option,
+    add_finding_options,
     add_vlm_options,
     describe_usage,
     embed_help,
@@ -167,10 +165,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"which attribute models to use: {', '.join(registry.names('backend'))}, or a "
                    f"vision-language backend ({', '.join(registry.names('vlm'))}; NAME:ARG; `facescan models` "
                    "lists them all)")
-    add_detector_option(p)
-    p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
-    add_detect_options(p)
-    add_if_no_face_option(p)
+    add_finding_options(p)
     p.add_argument("--embed", nargs="?", const=True, default=False, metavar="MODEL",
                    help=f"also record each face's identity embedding, by MODEL ({embed_help()}); "
                    "in JSONL output only")

@@ -70,6 +70,15 @@ def add_if_no_face_option(p: argparse.ArgumentParser) -> None:
                    "(for inputs that are already face crops: a data set chip, a passport photo)")
 
 
+def add_finding_options(p: argparse.ArgumentParser, if_no_face: bool = True) -> None:
+    """How faces are found: --detector, --min-score, --detect-scales, --max-faces (and --if-no-face)."""
+    add_detector_option(p)
+    p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
+    add_detect_options(p)
+    if if_no_face:
+        add_if_no_face_option(p)
+
+
 def add_index_options(p: argparse.ArgumentParser) -> None:
     """What indexing photos into a store takes (facescan index, and cluster with photos)."""
     p.add_argument("--model", metavar="NAME", help="embedding model (default: the store's, or the default "

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .common import EXIT_INPUT_ERRORS, EXIT_OK, add_detect_options, add_detector_option
+from .common import EXIT_INPUT_ERRORS, EXIT_OK, add_finding_options
 
 
 def _print_target(path: str, record: dict) -> None:
@@ -79,8 +79,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "gemini or gemini:MODEL (GEMINI_API_KEY); the VLMs need facescan[api]")
     p.add_argument("--api-base", help="base URL of the API (default: $OPENAI_BASE_URL for OpenAI-compatible ones)")
     p.add_argument("-o", "--output", help="write the JSON result to FILE.json or '-' (stdout)")
-    add_detector_option(p)
-    p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
-    add_detect_options(p)
+    add_finding_options(p, if_no_face=False)
     p.set_defaults(func=run)
 

@@ -12,9 +12,7 @@ from .common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_USAGE,
-    add_detect_options,
-    add_detector_option,
-    add_if_no_face_option,
+    add_finding_options,
     embed_help,
 )
 
@@ -159,10 +157,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated subset of {','.join(ALL_ATTRIBUTES)} (default: {','.join(ATTRIBUTES)})")
     p.add_argument("--backend", default=DEFAULT_BACKEND, metavar="NAME",
                    help=f"attribute models: {', '.join(registry.names('backend'))}")
-    add_detector_option(p)
-    p.add_argument("--min-score", type=float, default=0.0, help="drop faces below this detector score")
-    add_detect_options(p)
-    add_if_no_face_option(p)
+    add_finding_options(p)
     p.add_argument("--embed", nargs="?", const=True, default=False, metavar="MODEL",
                    help=f"identity embeddings ({embed_help()}): recorded per "
                    "face and used by the tracker to tell people apart (slower)")
