@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--polish", type=int, help="multitask: epochs with every layer trained at a tenth of the "
                    "rate after --epochs (default: the recipe's)")
     p.add_argument("--polish-size", type=int, help="multitask: input size of the polish epochs and of the "
-                   "shipped model (default: the recipe's, 128; the first epochs see 112)")
+                   "shipped model (default: the recipe's, 112, as the first epochs)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the JSON report here")
     p.set_defaults(func=run)

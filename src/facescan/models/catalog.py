@@ -195,9 +195,10 @@ _FACEAPI = ModelSpec(
 # the multi-task EfficientNet-Lite0's input, shared by every model built with that recipe and by
 # the recipe itself (facescan.train.multitask_recipe): crop policy, normalisation (that of its
 # ImageNet weights), the input size of the shipped models and of the recipe's first epochs, and
-# the size of its polish epochs (a model polished at that size takes it as input)
+# the size of its polish epochs (a model polished at another size takes that size as input;
+# `facescan train multitask --polish-size 128` is an experiment of issue 26, not the default)
 MULTITASK_CROP, MULTITASK_MEAN, MULTITASK_SCALE = "aligned:1.3", 127.0, 1 / 128
-MULTITASK_SIZE, MULTITASK_POLISH_SIZE = 112, 128
+MULTITASK_SIZE, MULTITASK_POLISH_SIZE = 112, 112
 _MULTITASK_INPUT = {"input_size": MULTITASK_SIZE, "color": "rgb", "mean": (MULTITASK_MEAN,),
                     "scale": MULTITASK_SCALE, "crop": MULTITASK_CROP}
 

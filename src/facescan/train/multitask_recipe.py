@@ -25,7 +25,7 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
     validation (mean of gender, race and age-group accuracy) is kept; then calibrated on the
     validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and
     quantised to static int8 (calibrated on 128 validation crops per source). The first epochs
-    see 112-pixel crops, the polish epochs ``polish_size`` ones (the shipped input size).
+    see 112-pixel crops, the polish epochs ``polish_size`` ones (the input size of the model made).
     Checkpoints in ``work/multitask-e{epochs}r{refine}p{polish}[x{polish_size}]-s{seed}`` make a
     killed run resumable (crops of a phase already done are not made again)."""
     import numpy as np
