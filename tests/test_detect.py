@@ -97,6 +97,18 @@ def test_small_faces_are_found_by_the_automatic_second_look(chips):
     assert "yunet/x2" in {d.source for d in YuNet(scales=(1.0, 2.0)).detect(img)} <= {"yunet/x1", "yunet/x2"}
 
 
+def test_small_faces_in_a_small_group_photo_get_the_second_look_too(chips):
+    # a 512-px group photo (as many real ones are): faces of 20 px beside one of 40 px
+    img, truth = _scene(chips, 20, size=(512, 360))
+    x, y = 20, 300
+    chip, box = chips[0]
+    s = 40 / (box[3] - box[1])
+    big = cv2.resize(chip, (round(chip.shape[1] * s), round(chip.shape[0] * s)), interpolation=cv2.INTER_AREA)
+    img[y - 10:y - 10 + big.shape[0], x:x + big.shape[1]] = big
+    one_pass, auto = _found(YuNet(scales=(1.0,)), img, truth), _found(YuNet(), img, truth)
+    assert auto[0] > one_pass[0] and auto[1] <= len(truth) + 2
+
+
 def test_ordinary_and_frame_filling_faces_one_box_each(chips):
     img, truth = _scene(chips, 90)
     assert _found(YuNet(), img, truth) == (6, 6)

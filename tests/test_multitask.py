@@ -96,9 +96,10 @@ def test_schedule_warms_up_decays_and_restarts_lower():
     assert f[200] == pytest.approx(0.2) and f[299] < 0.001 and all(a >= b for a, b in pairwise(f[99:200]))
     from facescan.train.multitask import polish_schedule
 
-    g = [polish_schedule(s, 100, 2) for s in range(200)]  # polishing: warm-up, then from a tenth
+    g = [polish_schedule(s, 100, 2) for s in range(400)]  # polishing: warm-up, then from a tenth
     assert g[0] < 0.002 and g[99] == pytest.approx(0.1 * 0.5 * (1 + np.cos(np.pi * 99 / 200)))
-    assert max(g) <= 0.1 and g[199] < 0.0001 and all(a >= b for a, b in pairwise(g[99:]))
+    assert max(g) <= 0.1 and g[199] < 0.0001 and all(a >= b for a, b in pairwise(g[99:200]))
+    assert g[200:] == g[:200]  # a second cycle (--polish-cycles 2) restarts it
 
 
 def test_balancing_offset_equalises_recall():

@@ -23,6 +23,8 @@ def run(args: argparse.Namespace) -> int:
         polish = {"polish": args.polish} if args.polish is not None else {}
         if args.polish_size:
             polish["polish_size"] = args.polish_size
+        if args.polish_cycles:
+            polish["cycles"] = args.polish_cycles
         report = multitask_recipe.build_multitask(Path(args.data), out, work, seed=args.seed,
                                                   fairface=Path(args.fairface) if args.fairface else None,
                                                   **epochs, **polish)
@@ -57,6 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "rate after --epochs (default: the recipe's)")
     p.add_argument("--polish-size", type=int, help="multitask: input size of the polish epochs and of the "
                    "shipped model (default: the recipe's, 112, as the first epochs)")
+    p.add_argument("--polish-cycles", type=int, help="multitask: run the --polish epochs' schedule this many "
+                   "times (warm restarts; default: the recipe's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the JSON report here")
     p.set_defaults(func=run)

@@ -25,6 +25,10 @@ FINE_BELOW = 48
 # 2.5, not 2: at 2x YuNet still misses many faces of 16-20 px (85% of 16-24 px faces found in
 # tuning scenes, 97% at 2.5x, for ~1.4x the time of a 2x pass)
 FINE_SCALE = 2.5
+# ... and keeps only faces under this height (pixels at the base scale): bigger ones are the base
+# pass's to find, and those it did not find were false faces on textures (7 of the fine pass's 15
+# on the photos without a face of benchmarks/detect_real.py)
+FINE_MAX = 64
 # the last look at a photo where nothing else found a face: this size, with this much padding
 RESCUE_SHRINK, RESCUE_PAD = 0.6, 0.3
 
@@ -35,9 +39,11 @@ class YuNet:
     The base scale fits the longer side into [``min_side``, ``max_side``] (small images
     upscaled so chips of 48 px are found; big ones downscaled for speed). ``scales=None``
     (automatic) adds, for images larger than twice :data:`COARSE_SIDE` at the base scale, a
-    cheap coarse pass over the padded image for faces that fill the frame, and a pass at
-    :data:`FINE_SCALE` times the base scale (~6x the time of the first) only when the first
-    passes found no face or one smaller than :data:`FINE_BELOW` pixels. Explicit ``scales`` run a pass at each multiple of
+    cheap coarse pass over the padded image for faces that fill the frame; and a pass at
+    :data:`FINE_SCALE` times the base scale (~6x the time of the first), keeping faces under
+    :data:`FINE_MAX` pixels, when the first passes found a face smaller than :data:`FINE_BELOW`
+    pixels (photos of any size: a group photo of 512 px too) or, in those larger images, none.
+    Explicit ``scales`` run a pass at each multiple of
     the base scale instead (``(1, 2)``: always look for faces of 12-32 pixels). Passes are
     merged by :func:`merge`. With automatic scales and ``rescue``, a photo where no pass found
     a face is handed to MTCNN (source ``"mtcnn/rescue"``), and where that finds none too, YuNet
@@ -131,8 +137,9 @@ class YuNet:
         if side > 2 * COARSE_SIDE:
             found += [d for d in self._pass(work, COARSE_SIDE / (max(work.shape[:2]) * (1 + 2 * COARSE_PAD)),
                                             COARSE_PAD, "coarse") if d.score >= COARSE_MIN_SCORE]
-            if not found or min(d.bbox[3] - d.bbox[1] for d in found) * f < FINE_BELOW:
-                found += self._pass(work, FINE_SCALE * f, role="fine")
+        small = bool(found) and min(d.bbox[3] - d.bbox[1] for d in found) * f < FINE_BELOW
+        if small or (not found and side > 2 * COARSE_SIDE):
+            found += [d for d in self._pass(work, FINE_SCALE * f, role="fine") if (d.bbox[3] - d.bbox[1]) * f < FINE_MAX]
         if work is not bgr:  # back to the photo's pixels
             found = [dataclasses.replace(d, bbox=tuple(v / base for v in d.bbox),
                                          landmarks=tuple((x / base, y / base) for x, y in d.landmarks or ()) or None)

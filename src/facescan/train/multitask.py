@@ -210,10 +210,13 @@ def schedule(step: int, steps_per_epoch: int, epochs: int, refine: int) -> float
 
 
 def polish_schedule(step: int, steps_per_epoch: int, polish: int) -> float:
-    """Learning-rate factor of the polish epochs: a short warm-up (fresh optimiser moments), then
-    a cosine decay from a tenth of the rate."""
+    """Learning-rate factor of the polish epochs: a short warm-up, then a cosine decay from a
+    tenth of the rate over ``polish`` epochs; every further cycle of ``polish`` epochs restarts it
+    (a warm restart: more training of the same kind, resumable from the end of the last cycle)."""
+    cycle = max(1, polish * steps_per_epoch)
+    step %= cycle
     warm = min(1.0, (step + 1) / min(200, steps_per_epoch))
-    return warm * 0.1 * 0.5 * (1 + math.cos(math.pi * min(step / max(1, polish * steps_per_epoch), 1.0)))
+    return warm * 0.1 * 0.5 * (1 + math.cos(math.pi * step / cycle))
 
 
 def _optimiser(net: MultiTaskNet, lr: float, every_layer: bool, factor):  # type: ignore[no-untyped-def]
@@ -243,9 +246,9 @@ def last_epoch(work: Path) -> int:
 
 
 def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch: int = 64,
-          lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0,
+          lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0, cycles: int = 1,
           polish_parts: dict[str, dict[str, Part]] | None = None) -> tuple[MultiTaskNet, MultiTaskNet]:
-    """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), then ``polish`` epochs with
+    """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), then ``cycles`` x ``polish`` epochs with
     every layer trainable (:func:`polish_schedule`; the frozen layers' batch norms keep their
     ImageNet statistics) on ``polish_parts`` when given (the same faces cropped at a larger
     size: the network is fully convolutional), or resume from the last
@@ -280,7 +283,7 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
         gen.set_state(state["gen"])
         torch.set_rng_state(state["torch_rng"])
         log.info("resumed after epoch %d (%s)", start_epoch, done[-1])
-    for epoch in range(start_epoch, first + polish):
+    for epoch in range(start_epoch, first + polish * cycles):
         if epoch >= first and polish_parts is not None:
             parts, train_parts = polish_parts, list(polish_parts["train"].values())
         if epoch == first:

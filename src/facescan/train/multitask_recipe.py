@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 0,
                     polish: int = 4, fairface: Path | None = None,
-                    polish_size: int = MULTITASK_POLISH_SIZE) -> dict:
+                    polish_size: int = MULTITASK_POLISH_SIZE, cycles: int = 1) -> dict:
     """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on FairFace train (the folder
     ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
     and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
@@ -25,8 +25,9 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
     validation (mean of gender, race and age-group accuracy) is kept; then calibrated on the
     validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and
     quantised to static int8 (calibrated on 128 validation crops per source). The first epochs
-    see 112-pixel crops, the polish epochs ``polish_size`` ones (the input size of the model made).
-    Checkpoints in ``work/multitask-e{epochs}r{refine}p{polish}[x{polish_size}]-s{seed}`` make a
+    see 112-pixel crops, the polish epochs ``polish_size`` ones (the input size of the model made);
+    ``cycles`` repeats the polish epochs' schedule (warm restarts).
+    Checkpoints in ``work/multitask-e{epochs}r{refine}p{polish}[c{cycles}][x{polish_size}]-s{seed}`` make a
     killed run resumable (crops of a phase already done are not made again)."""
     import numpy as np
 
@@ -37,12 +38,13 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
 
     start = time.time()
     size = polish_size if polish else MULTITASK_SIZE
-    run = work / f"multitask-e{epochs}r{refine}p{polish}{f'x{size}' if size != MULTITASK_SIZE else ''}-s{seed}"
+    run = work / (f"multitask-e{epochs}r{refine}p{polish}{f'c{cycles}' if cycles > 1 else ''}"
+                  f"{f'x{size}' if size != MULTITASK_SIZE else ''}-s{seed}")
     parts = load_parts(data, work, MULTITASK_CROP, size, CONTEXT_SEED, fairface=fairface)
     first = parts
     if size != MULTITASK_SIZE and mt.last_epoch(run) < epochs + refine:
         first = load_parts(data, work, MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED, fairface=fairface)
-    trained, ema = mt.train(first, run, epochs=epochs, seed=seed, refine=refine, polish=polish,
+    trained, ema = mt.train(first, run, epochs=epochs, seed=seed, refine=refine, polish=polish, cycles=cycles,
                             polish_parts=parts if first is not parts else None)
     scores = {}
     for name, candidate in (("trained", trained), ("ema", ema)):
