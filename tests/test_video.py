@@ -128,6 +128,18 @@ def test_tracker_keeps_id_through_a_short_gap_and_ends_lost_tracks():
     assert [t.id for t in ended] == [1] and ended[0].frames == 6 and tracker.finish() == []
 
 
+@pytest.mark.parametrize("min_frames", [1, 2])
+def test_a_face_seen_once_is_not_a_track_unless_asked(min_frames):
+    from facescan.types import Face
+
+    tracker = Tracker(min_frames=min_frames)
+    person, flash = Face((10.0, 10.0, 50.0, 50.0), 0.9), Face((200.0, 10.0, 240.0, 50.0), 0.7)
+    ids = [tracker.update(k, k * 0.2, [person, flash] if k == 2 else [person]) for k in range(5)]
+    assert ids[2] == [1, 2]  # the per-frame result names both
+    assert [t.id for t in tracker.finish()] == ([1, 2] if min_frames == 1 else [1])
+    assert tracker.dropped == min_frames - 1
+
+
 def test_truncated_video_keeps_frames_then_says_where_it_stopped(clip, tmp_path):
     data = Path(clip.path).read_bytes()
     cut = tmp_path / "cut.mp4"
@@ -269,7 +281,7 @@ def test_ctrl_c_keeps_everything_written(long_clip, tmp_path):
     # the frame in hand when Ctrl-C came may be in its track and not yet in the frames file
     assert tracks and max(t["last_frame"] for t in tracks) <= frames[-1]["frame"] + 1
     _, images = _decoded_frames(out / "a.mp4")
-    assert len(images) >= 20
+    assert len(images) >= len(frames) - 1  # every frame of the file, but perhaps the one in hand
 
 
 def test_embed_option_and_folder_input(clip, tmp_path):

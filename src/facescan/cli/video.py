@@ -37,7 +37,7 @@ class _Run:
         self.tracks = TracksWriter(args.tracks) if args.tracks else None
         self.thumbs = Path(args.thumbnails) if args.thumbnails else None
         self.quiet, self.summary = args.quiet, not args.output and not args.tracks
-        self.n_frames = self.n_faces = self.n_tracks = self.errors = 0
+        self.n_frames = self.n_faces = self.n_tracks = self.n_short = self.errors = 0
 
     def track_done(self, source: str, track) -> None:
         from ..output import describe
@@ -73,7 +73,8 @@ def _one(analyzer, source: str, args: argparse.Namespace, run: _Run, several: bo
 
     src = VideoSource(source, args.fps, args.every, max_pixels=analyzer.max_pixels, timeout=args.timeout,
                       sequence_fps=args.sequence_fps)
-    tracker = Tracker(max_lost_s=args.max_lost, keep_predictions=False, thumbnails=run.thumbs is not None)
+    tracker = Tracker(max_lost_s=args.max_lost, keep_predictions=False, thumbnails=run.thumbs is not None,
+                      min_frames=args.min_track_frames)
     video = None
     if run.summary:
         print(f"{source}:", flush=True)
@@ -97,6 +98,7 @@ def _one(analyzer, source: str, args: argparse.Namespace, run: _Run, several: bo
     finally:  # also on Ctrl-C: the tracks so far are written, the video is closed playable
         for track in tracker.finish():
             run.track_done(source, track)
+        run.n_short += tracker.dropped
         if video is not None:
             video.close()
 
@@ -107,6 +109,10 @@ def run(args: argparse.Namespace) -> int:
     from ..video.source import check_sampling
 
     check_sampling(args.fps, args.every)
+    if args.min_track_frames < 1:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"--min-track-frames {args.min_track_frames}: use 1 or more")
     sources = list(iter_video_inputs(args.inputs))
     if not sources:
         print("facescan: no videos found in the given paths", file=sys.stderr)
@@ -132,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
         out.close()
     if not args.quiet:
         print(f"facescan: {len(sources)} input(s), {out.n_frames} frames analysed, {out.n_faces} faces, "
-              f"{out.n_tracks} tracks, {out.errors} errors", file=sys.stderr)
+              f"{out.n_tracks} tracks ({out.n_short} shorter than {args.min_track_frames} frames left out), "
+              f"{out.errors} errors", file=sys.stderr)
     return EXIT_INPUT_ERRORS if out.errors else EXIT_OK
 
 
@@ -163,6 +170,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "face and used by the tracker to tell people apart (slower)")
     p.add_argument("--max-lost", type=float, default=2.0, metavar="S",
                    help="a track ends when its face is not seen for S seconds (default 2)")
+    p.add_argument("--min-track-frames", type=int, default=2, metavar="N",
+                   help="report only tracks seen in at least N analysed frames (default 2: a face seen once is "
+                   "most often a false one; 1 reports every track); the per-frame records keep every face")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="streams: seconds to wait for opening and for each read (default 10)")
     p.add_argument("--sequence-fps", type=float, default=25.0, metavar="F",

@@ -138,16 +138,19 @@ class Tracker:
 
     ``keep_boxes``/``keep_predictions`` keep each track's per-frame boxes/predictions (memory
     grows with a track's length: the command line keeps boxes only, its frames file has the
-    predictions); ``thumbnails`` keeps each track's best face crop.
+    predictions); ``thumbnails`` keeps each track's best face crop. Tracks seen in fewer than
+    ``min_frames`` analysed frames are not returned (:attr:`dropped` counts them): a face seen
+    once is most often a false one (the back of a head, a pattern), and a real face seen that
+    briefly tells little; their faces keep their track ids in the per-frame results.
     """
 
     def __init__(self, max_lost_s: float = 2.0, iou_min: float = 0.1, max_dist: float = 1.0,
                  embed_min: float = 0.25, reid_sim: float = 0.5, keep_boxes: bool = True,
-                 keep_predictions: bool = True, thumbnails: bool = False) -> None:
+                 keep_predictions: bool = True, thumbnails: bool = False, min_frames: int = 2) -> None:
         self.max_lost_s, self.iou_min, self.max_dist = max_lost_s, iou_min, max_dist
         self.embed_min, self.reid_sim = embed_min, reid_sim
         self._keep = (keep_boxes, keep_predictions)
-        self.thumbnails = thumbnails
+        self.thumbnails, self.min_frames, self.dropped = thumbnails, min_frames, 0
         self.active: list[Track] = []
         self._ended: list[Track] = []
         self._next_id = 1
@@ -206,16 +209,21 @@ class Tracker:
                 ids[fi] = track.id
         return [i for i in ids if i is not None]
 
+    def _kept(self, tracks: list[Track]) -> list[Track]:
+        kept = [t for t in tracks if t.frames >= self.min_frames]
+        self.dropped += len(tracks) - len(kept)
+        return kept
+
     def pop_ended(self) -> list[Track]:
         """Tracks that ended since the last call (their person was not seen for max_lost_s)."""
         ended, self._ended = self._ended, []
-        return ended
+        return self._kept(ended)
 
     def finish(self) -> list[Track]:
         """End every track (the video is over): the ones not collected yet, in order of id."""
         ended = sorted(self._ended + self.active, key=lambda t: t.id)
         self._ended, self.active = [], []
-        return ended
+        return self._kept(ended)
 
     def smoothed(self, track_id: int) -> dict[str, Prediction]:
         """The attributes averaged so far over an active track (for labels that do not flicker)."""
