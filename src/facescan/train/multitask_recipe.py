@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 0,
                     polish: int = 4, fairface: Path | None = None,
-                    polish_size: int = MULTITASK_POLISH_SIZE, cycles: int = 1) -> dict:
+                    polish_size: int = MULTITASK_POLISH_SIZE, cycles: int = 2) -> dict:
     """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on FairFace train (the folder
     ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
     and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
