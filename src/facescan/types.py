@@ -47,7 +47,7 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"label": self.label}
         if self.years is not None:
-            out["years"] = round(self.years, 2)
+            out["years"] = round(self.years, 3)  # 3 decimals: whole years round alike from here and from the raw value
         if self.group5 is not None:
             out["group5"] = self.group5
         out["score"] = round(self.score, 4)
