@@ -31,7 +31,8 @@ FAIRFACE = DATA / "fairface" / "train"
 MASKS = ((172, 204, 232), (236, 236, 236), (32, 32, 36), (120, 150, 190))
 # column name -> (detector, --detect-scales)
 DETECTORS = {"yunet auto (default)": ("yunet", "auto"), "yunet 1 pass (before, photos up to 640 px)": ("yunet", "1"),
-             "yunet 1,2": ("yunet", "1,2"), "yunet 1,2.5": ("yunet", "1,2.5"), "mtcnn": ("mtcnn", None)}
+             "yunet 1,2": ("yunet", "1,2"), "yunet 1,2.5": ("yunet", "1,2.5"), "mtcnn": ("mtcnn", None),
+             "yunet+mtcnn": ("yunet+mtcnn", None)}
 SIZES = (("under 24 px", 0, 24), ("24-40 px", 24, 99))
 
 

