@@ -107,6 +107,9 @@ def test_small_faces_in_a_small_group_photo_get_the_second_look_too(chips):
     img[y - 10:y - 10 + big.shape[0], x:x + big.shape[1]] = big
     one_pass, auto = _found(YuNet(scales=(1.0,)), img, truth), _found(YuNet(), img, truth)
     assert auto[0] > one_pass[0] and auto[1] <= len(truth) + 2
+    sources = {d.source for d in YuNet().detect(img)}  # the second look, and MTCNN's
+    assert "yunet/fine" in sources or "mtcnn/group" in sources
+    assert "mtcnn/group" not in {d.source for d in YuNet(rescue=False).detect(img)}  # MTCNN only with rescue
 
 
 def test_yunet_and_mtcnn_together_find_what_each_finds_once(chips):

@@ -45,7 +45,10 @@ class YuNet:
     pixels (photos of any size: a group photo of 512 px too) or, in those larger images, none.
     Explicit ``scales`` run a pass at each multiple of
     the base scale instead (``(1, 2)``: always look for faces of 12-32 pixels). Passes are
-    merged by :func:`merge`. With automatic scales and ``rescue``, a photo where no pass found
+    merged by :func:`merge`. With automatic scales and ``rescue``, a photo up to twice
+    :data:`COARSE_SIDE` where a face under :data:`FINE_BELOW` pixels was found (a group photo
+    of 512 px, say) is also searched by MTCNN (source ``"mtcnn/group"``: it finds more of the
+    small and masked faces there, ``benchmarks/detect_groups.py``), and a photo where no pass found
     a face is handed to MTCNN (source ``"mtcnn/rescue"``), and where that finds none too, YuNet
     looks once more at a smaller, padded copy (source ``"yunet/rescue"``): YuNet alone misses
     some strong profiles and turned faces that fill the frame, which these find (FairFace train
@@ -144,6 +147,8 @@ class YuNet:
             found = [dataclasses.replace(d, bbox=tuple(v / base for v in d.bbox),
                                          landmarks=tuple((x / base, y / base) for x, y in d.landmarks or ()) or None)
                      for d in found]
+        if small and side <= 2 * COARSE_SIDE and self.rescue:  # a small group photo: MTCNN too
+            found += [dataclasses.replace(d, source="mtcnn/group") for d in self._rescuer().detect(image)]
         kept = merge(found, self.max_faces)
         if not kept and self.rescue:
             kept = [dataclasses.replace(d, source="mtcnn/rescue") for d in self._rescuer().detect(image)]
