@@ -43,8 +43,8 @@ class YuNet:
     :data:`FINE_SCALE` times the base scale (~6x the time of the first), keeping faces under
     :data:`FINE_MAX` pixels, when the first passes found a face smaller than :data:`FINE_BELOW`
     pixels (photos of any size: a group photo of 512 px too) or, in those larger images, none.
-    Explicit ``scales`` run a pass at each multiple of
-    the base scale instead (``(1, 2)``: always look for faces of 12-32 pixels). Passes are
+    Explicit ``scales`` run a pass at each multiple of the base scale instead (``(1, 2)``:
+    always look for faces of 12-32 pixels). Passes are
     merged by :func:`merge`. With automatic scales and ``rescue``, a photo up to twice
     :data:`COARSE_SIDE` where a face under :data:`FINE_BELOW` pixels was found (a group photo
     of 512 px, say) is also searched by MTCNN (source ``"mtcnn/group"``: it finds more of the
