@@ -65,10 +65,11 @@ def background(rng: np.random.Generator, pool: list, h: int, w: int) -> np.ndarr
 
 
 def paste(canvas: np.ndarray, chip: np.ndarray, box: Box, face: float, x: float, y: float,
-          angle: float = 0.0) -> Box:
+          angle: float = 0.0, alpha: np.ndarray | None = None) -> Box:
     """Paste ``chip`` so its face box is ``face`` px tall with its top-left at (x, y), rotated
-    by ``angle`` degrees about the face centre; returns the true face box (unrotated frame),
-    clipped to the canvas."""
+    by ``angle`` degrees about the face centre (the whole chip, or blended by ``alpha``: a
+    weight 0-1 per chip pixel); returns the true face box (unrotated frame), clipped to the
+    canvas."""
     scale = face / (box[3] - box[1])
     cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
     tx, ty = x + (cx - box[0]) * scale, y + (cy - box[1]) * scale
@@ -77,8 +78,12 @@ def paste(canvas: np.ndarray, chip: np.ndarray, box: Box, face: float, x: float,
     m[1, 2] += ty - cy
     h, w = canvas.shape[:2]
     warped = cv2.warpAffine(chip, m, (w, h), flags=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    mask = cv2.warpAffine(np.full(chip.shape[:2], 255, np.uint8), m, (w, h)) > 128
-    canvas[mask] = warped[mask]
+    if alpha is None:
+        mask = cv2.warpAffine(np.full(chip.shape[:2], 255, np.uint8), m, (w, h)) > 128
+        canvas[mask] = warped[mask]
+    else:
+        a = cv2.warpAffine(alpha, m, (w, h))[..., None]
+        canvas[:] = (canvas * (1 - a) + warped * a).astype(np.uint8)
     fw, fh = (box[2] - box[0]) * scale, face
     return (max(0.0, tx - fw / 2), max(0.0, ty - fh / 2), min(float(w), tx + fw / 2), min(float(h), ty + fh / 2))
 

@@ -21,7 +21,7 @@ import time
 
 import cv2
 import numpy as np
-from detect_bench import DATA, Box, background  # benchmarks/ is on sys.path when run as a script
+from detect_bench import DATA, Box, background, paste  # benchmarks/ is on sys.path when run as a script
 from detect_real import timed
 from report import measured, publish
 
@@ -54,28 +54,18 @@ def heads(limit: int) -> list[tuple[np.ndarray, Box, tuple]]:
 
 def place(canvas: np.ndarray, head: tuple, face: float, x: float, y: float, angle: float, masked: bool,
           rng: np.random.Generator) -> Box:
-    """Paste the head so its face box is ``face`` px tall with its top-left near (x, y), rotated
+    """Paste the head so its face box is ``face`` px tall with its top-left at (x, y), rotated
     by ``angle`` degrees, blended in through a soft ellipse around the head; a mask drawn on
     the photo first when ``masked``. Returns the true face box."""
     img, box, marks = head
     img = img.copy()
     if masked:
         mask(img, box, marks, rng)
-    scale = face / (box[3] - box[1])
-    cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-    m = cv2.getRotationMatrix2D((cx, cy), angle, scale)
-    fw = (box[2] - box[0]) * scale
-    m[0, 2] += x + fw / 2 - cx
-    m[1, 2] += y + face / 2 - cy
-    h, w = canvas.shape[:2]
+    bw, bh = box[2] - box[0], box[3] - box[1]
     alpha = np.zeros(img.shape[:2], np.float32)
-    cv2.ellipse(alpha, (int(cx), int(cy - 0.08 * (box[3] - box[1]))),
-                (int(0.66 * (box[2] - box[0])), int(0.8 * (box[3] - box[1]))), 0, 0, 360, 1.0, -1)
-    alpha = cv2.GaussianBlur(alpha, (0, 0), 0.08 * (box[3] - box[1]))
-    warped = cv2.warpAffine(img, m, (w, h), flags=cv2.INTER_AREA)
-    a = cv2.warpAffine(alpha, m, (w, h))[..., None]
-    canvas[:] = (canvas * (1 - a) + warped * a).astype(np.uint8)
-    return (max(0.0, x), max(0.0, y), min(float(w), x + fw), min(float(h), y + face))
+    cv2.ellipse(alpha, (int((box[0] + box[2]) / 2), int((box[1] + box[3]) / 2 - 0.08 * bh)),
+                (int(0.66 * bw), int(0.8 * bh)), 0, 0, 360, 1.0, -1)
+    return paste(canvas, img, box, face, x, y, angle, cv2.GaussianBlur(alpha, (0, 0), 0.08 * bh))
 
 
 def mask(img: np.ndarray, box: Box, marks: tuple, rng: np.random.Generator) -> None:

@@ -114,10 +114,11 @@ def test_small_faces_in_a_small_group_photo_get_the_second_look_too(chips):
 
 def test_yunet_and_mtcnn_together_find_what_each_finds_once(chips):
     img, truth = _scene(chips, 22, size=(640, 400), seed=1)
-    both = make_detector("yunet+mtcnn").detect(img)
+    det = make_detector("yunet+mtcnn")
+    both = det.detect(img)
     boxes = [d.bbox for d in both]
     assert all(iou(a, b) < 0.4 for i, a in enumerate(boxes) for b in boxes[i + 1:])  # one box per face
-    hits = _found(make_detector("yunet+mtcnn"), img, truth)[0]
+    hits = _found(det, img, truth)[0]
     assert hits >= max(_found(YuNet(), img, truth)[0], _found(MTCNN(), img, truth)[0])
     assert {d.source.split("/")[0] for d in both} <= {"yunet", "mtcnn"}
 

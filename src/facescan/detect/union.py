@@ -1,8 +1,8 @@
 """``--detector yunet+mtcnn``: YuNet (automatic scales, without its rescue) and MTCNN on every
 photo, their boxes merged by the rule of YuNet's passes (:func:`.base.merge`: one box per face,
 the best-scoring one, keeping its ``found_by``). Slower than either; for photos where faces are
-missed: profiles beside frontal faces (YuNet's MTCNN rescue runs only where it found none),
-small or masked faces in group photos."""
+missed: profiles beside frontal faces in photos over 640 px (the default adds MTCNN only where
+YuNet found no face, or small faces in a photo up to 640 px)."""
 
 from __future__ import annotations
 

@@ -136,25 +136,28 @@ class YuNet:
             size = (max(1, round(w * base)), max(1, round(h * base)))
             work, f = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA), 1.0
         found = self._pass(work, f)
-        side = max(work.shape[:2]) * f  # the longer side at the base scale
-        if side > 2 * COARSE_SIDE:
+        large = max(work.shape[:2]) * f > 2 * COARSE_SIDE  # the longer side at the base scale
+        if large:
             found += [d for d in self._pass(work, COARSE_SIDE / (max(work.shape[:2]) * (1 + 2 * COARSE_PAD)),
                                             COARSE_PAD, "coarse") if d.score >= COARSE_MIN_SCORE]
         small = bool(found) and min(d.bbox[3] - d.bbox[1] for d in found) * f < FINE_BELOW
-        if small or (not found and side > 2 * COARSE_SIDE):
+        if small or (not found and large):
             found += [d for d in self._pass(work, FINE_SCALE * f, role="fine") if (d.bbox[3] - d.bbox[1]) * f < FINE_MAX]
         if work is not bgr:  # back to the photo's pixels
             found = [dataclasses.replace(d, bbox=tuple(v / base for v in d.bbox),
                                          landmarks=tuple((x / base, y / base) for x, y in d.landmarks or ()) or None)
                      for d in found]
-        if small and side <= 2 * COARSE_SIDE and self.rescue:  # a small group photo: MTCNN too
-            found += [dataclasses.replace(d, source="mtcnn/group") for d in self._rescuer().detect(image)]
+        if small and not large and self.rescue:  # a small group photo: MTCNN too
+            found += self._mtcnn_faces(image, "mtcnn/group")
         kept = merge(found, self.max_faces)
         if not kept and self.rescue:
-            kept = [dataclasses.replace(d, source="mtcnn/rescue") for d in self._rescuer().detect(image)]
+            kept = self._mtcnn_faces(image, "mtcnn/rescue")
         if not kept and self.rescue:  # last: smaller and padded, for a face too big and cut to fire
             kept = merge(self._pass(bgr, RESCUE_SHRINK * base, RESCUE_PAD, "rescue"), self.max_faces)
         return kept
+
+    def _mtcnn_faces(self, image: np.ndarray, source: str) -> list[Detection]:
+        return [dataclasses.replace(d, source=source) for d in self._rescuer().detect(image)]
 
     def _rescuer(self):  # -> MTCNN
         """One MTCNN for every thread (onnxruntime sessions run concurrently): not one per
