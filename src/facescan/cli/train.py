@@ -25,9 +25,10 @@ def run(args: argparse.Namespace) -> int:
             polish["polish_size"] = args.polish_size
         if args.polish_cycles:
             polish["cycles"] = args.polish_cycles
+        polish.update({k: getattr(args, k) for k in ("batch", "lr", "freeze") if getattr(args, k) is not None})
         report = multitask_recipe.build_multitask(Path(args.data), out, work, seed=args.seed,
                                                   fairface=Path(args.fairface) if args.fairface else None,
-                                                  **epochs, **polish)
+                                                  device=args.device, **epochs, **polish)
     elif args.recipe == "utkface-heads":
         report = utkface.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "utkface-finetune":
@@ -61,6 +62,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "shipped model (default: the recipe's, 112, as the first epochs)")
     p.add_argument("--polish-cycles", type=int, help="multitask: run the --polish epochs' schedule this many "
                    "times (warm restarts; default: the recipe's)")
+    p.add_argument("--batch", type=int, help="multitask: faces per training step (default 64)")
+    p.add_argument("--lr", type=float, help="multitask: peak learning rate (default 1e-3)")
+    p.add_argument("--freeze", type=int, help="multitask: blocks after the stem left as ImageNet made them "
+                   "in the first epochs (default 3; 0: train every layer from the start)")
+    p.add_argument("--device", default="cpu", help="multitask: where to train: cpu, or cuda on a GPU machine")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the JSON report here")
     p.set_defaults(func=run)

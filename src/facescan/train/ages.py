@@ -17,7 +17,7 @@ def soft_age(ages: torch.Tensor, sigma: float = 2.0, widen: float = 0.0) -> torc
     import torch  # here, not at the top: the data modules read AGE_BINS without torch
 
     ages = ages.float()
-    bins = torch.arange(AGE_BINS, dtype=torch.float32)
+    bins = torch.arange(AGE_BINS, dtype=torch.float32, device=ages.device)
     width = torch.clamp(ages * widen, min=sigma)[:, None] if widen else sigma
     p = torch.exp(-0.5 * ((bins[None] - ages[:, None]) / width) ** 2)
     return p / p.sum(1, keepdim=True)

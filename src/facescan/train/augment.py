@@ -27,9 +27,11 @@ def jpeg(crops: np.ndarray, rng: np.random.Generator, share: float = 0.3,
 
 
 def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """Augment a batch of normalised crops (N, 3, S, S; pixel values (v - 127) / 128)."""
+    """Augment a batch of normalised crops (N, 3, S, S; pixel values (v - 127) / 128); ``gen``
+    lives on the crops' device."""
     n, _, size, _ = x.shape
-    u = torch.rand(n, 16, generator=gen)
+    dev = x.device
+    u = torch.rand(n, 16, generator=gen, device=dev)
     x = torch.where((u[:, 0] < 0.5)[:, None, None, None], x.flip(3), x)
     # pose and framing: rotation +-15 degrees, scale 0.85-1.15, shift +-8%
     angle = (u[:, 1] - 0.5) * math.radians(30)
@@ -49,21 +51,21 @@ def augment(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     contrast = (0.7 + 0.6 * u[:, 8])[:, None, None, None]
     bright = ((u[:, 9] - 0.5) * 0.4)[:, None, None, None]
     x = x * contrast + bright
-    gamma = torch.where(u[:, 10] < 0.25, 0.6 + 1.4 * u[:, 11], torch.ones(n))[:, None, None, None]
+    gamma = torch.where(u[:, 10] < 0.25, 0.6 + 1.4 * u[:, 11], torch.ones(n, device=dev))[:, None, None, None]
     x = ((x * 128 + 127).clamp(0, 255) / 255) ** gamma * 255
     x = (x - 127) / 128
     # sensor noise on a fifth of the faces
-    noise = torch.randn(x.shape, generator=gen) * (0.02 + 0.08 * u[:, 12])[:, None, None, None]
-    x = x + torch.where((u[:, 13] < 0.2)[:, None, None, None], noise, torch.zeros(()))
+    noise = torch.randn(x.shape, generator=gen, device=dev) * (0.02 + 0.08 * u[:, 12])[:, None, None, None]
+    x = x + torch.where((u[:, 13] < 0.2)[:, None, None, None], noise, torch.zeros((), device=dev))
     # occlusion: a grey rectangle (15-40% of the side) on a fifth of the faces
     side = (size * (0.15 + 0.25 * u[:, 14])).long()
-    corner = torch.rand(n, 2, generator=gen)
-    rows = torch.arange(size)[None, :]
+    corner = torch.rand(n, 2, generator=gen, device=dev)
+    rows = torch.arange(size, device=dev)[None, :]
     top = (corner[:, 0] * (size - side)).long()[:, None]
     left = (corner[:, 1] * (size - side)).long()[:, None]
     inside_r = (rows >= top) & (rows < top + side[:, None])
     inside_c = (rows >= left) & (rows < left + side[:, None])
     box = (inside_r[:, :, None] & inside_c[:, None, :])[:, None] & (u[:, 15] < 0.2)[:, None, None, None]
-    fill = (torch.rand(n, 1, 1, 1, generator=gen) - 0.5)
+    fill = (torch.rand(n, 1, 1, 1, generator=gen, device=dev) - 0.5)
     x = torch.where(box, fill.expand_as(x), x)
     return x.contiguous(memory_format=torch.channels_last)

@@ -64,21 +64,23 @@ class MultiTaskNet(nn.Module):
         return tuple(self.heads[name](h) for name in OUTPUTS)
 
 
-def frozen(name: str) -> bool:
-    return name.startswith(("backbone._conv_stem", "backbone._bn0")) or \
-        any(name.startswith(f"backbone._blocks.{i}.") for i in range(FROZEN_BLOCKS))
+def frozen(name: str, blocks: int = FROZEN_BLOCKS) -> bool:
+    """Whether parameter ``name`` is frozen in the first epochs: the stem and the first
+    ``blocks`` blocks (0: nothing frozen)."""
+    return blocks > 0 and (name.startswith(("backbone._conv_stem", "backbone._bn0")) or
+                           any(name.startswith(f"backbone._blocks.{i}.") for i in range(blocks)))
 
 
-def set_train_mode(net: MultiTaskNet) -> None:
+def set_train_mode(net: MultiTaskNet, blocks: int = FROZEN_BLOCKS) -> None:
     """Training mode, except the frozen layers' batch norms, which keep their ImageNet statistics."""
     net.train()
     for name, module in net.named_modules():
-        if isinstance(module, nn.BatchNorm2d) and frozen(name + ".weight"):
+        if isinstance(module, nn.BatchNorm2d) and frozen(name + ".weight", blocks):
             module.eval()
 
 
-def to_input(crops: np.ndarray) -> torch.Tensor:
-    x = torch.from_numpy(crops).permute(0, 3, 1, 2).float()
+def to_input(crops: np.ndarray, device: str | torch.device = "cpu") -> torch.Tensor:
+    x = torch.from_numpy(crops).to(device).permute(0, 3, 1, 2).float()
     return ((x - MULTITASK_MEAN) * MULTITASK_SCALE).contiguous(memory_format=torch.channels_last)
 
 
@@ -107,7 +109,7 @@ def losses(out: Sequence[torch.Tensor], t: dict[str, torch.Tensor]) -> dict[str,
         parts["age"] = soft_ce(age[m], soft_age(lo[m], widen=0.05))  # sigma 2 years, 5% of the age past 40
     m = (lo >= 0) & (lo < hi)
     if m.any():  # an age group: the probability of its years
-        bins = torch.arange(AGE_BINS, dtype=torch.float32)[None]
+        bins = torch.arange(AGE_BINS, dtype=torch.float32, device=age.device)[None]
         parts["age_group"] = _set_nll(age[m], ((bins >= lo[m, None]) & (bins <= hi[m, None])).float())
     m = t["emotion"].sum(1) > 0
     if m.any():
@@ -144,12 +146,31 @@ def _gather(parts: list[Part], idx: np.ndarray) -> tuple[np.ndarray, dict[str, t
     return crops, t
 
 
+def _prepared(parts: list[Part], batches: list[np.ndarray], rng: np.random.Generator):  # type: ignore[no-untyped-def]
+    """The batches' crops (a share JPEG-compressed, :func:`.augment.jpeg`) and targets, made in
+    order in a background thread while the network trains on the one before."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def make(idx: np.ndarray) -> tuple[np.ndarray, dict[str, torch.Tensor]]:
+        crops, t = _gather(parts, idx)
+        return jpeg(crops, rng), t
+
+    with ThreadPoolExecutor(1) as pool:
+        pending = [pool.submit(make, idx) for idx in batches[:2]]
+        for i in range(len(batches)):
+            ready = pending.pop(0).result()
+            if i + 2 < len(batches):
+                pending.append(pool.submit(make, batches[i + 2]))
+            yield ready
+
+
 @torch.no_grad()
 def predict(net: nn.Module, crops: np.ndarray, batch: int = 256) -> list[np.ndarray]:
     """Raw outputs (OUTPUTS order) for uint8 crops, in eval mode."""
     net.eval()
-    outs = [net(to_input(crops[i:i + batch])) for i in range(0, len(crops), batch)]
-    return [torch.cat(o).numpy() for o in zip(*outs)]
+    device = next(net.parameters()).device
+    outs = [net(to_input(crops[i:i + batch], device)) for i in range(0, len(crops), batch)]
+    return [torch.cat(o).cpu().numpy() for o in zip(*outs)]
 
 
 def part_metrics(outs: Sequence[np.ndarray], part: Part) -> dict[str, float]:
@@ -219,19 +240,20 @@ def polish_schedule(step: int, steps_per_epoch: int, polish: int) -> float:
     return warm * 0.1 * 0.5 * (1 + math.cos(math.pi * step / cycle))
 
 
-def _optimiser(net: MultiTaskNet, lr: float, every_layer: bool, factor):  # type: ignore[no-untyped-def]
+def _optimiser(net: MultiTaskNet, lr: float, every_layer: bool, factor, blocks: int):  # type: ignore[no-untyped-def]
     for name, p in net.named_parameters():
-        p.requires_grad = every_layer or not frozen(name)
+        p.requires_grad = every_layer or not frozen(name, blocks)
     opt = torch.optim.AdamW([p for p in net.parameters() if p.requires_grad], lr=lr, weight_decay=1e-4)
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
 @torch.no_grad()
 def _ema_update(ema: nn.Module, net: nn.Module, decay: float) -> None:
-    for e, p in zip(ema.state_dict().values(), net.state_dict().values()):
-        if e.dtype.is_floating_point:
-            e.mul_(decay).add_(p, alpha=1 - decay)
-        else:
+    pairs = list(zip(ema.state_dict().values(), net.state_dict().values()))
+    floats = [(e, p) for e, p in pairs if e.dtype.is_floating_point]
+    torch._foreach_lerp_([e for e, _ in floats], [p for _, p in floats], 1 - decay)
+    for e, p in pairs:
+        if not e.dtype.is_floating_point:
             e.copy_(p)
 
 
@@ -247,15 +269,18 @@ def last_epoch(work: Path) -> int:
 
 def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch: int = 64,
           lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0, cycles: int = 1,
-          polish_parts: dict[str, dict[str, Part]] | None = None) -> tuple[MultiTaskNet, MultiTaskNet]:
+          polish_parts: dict[str, dict[str, Part]] | None = None, device: str = "cpu",
+          freeze: int = FROZEN_BLOCKS) -> tuple[MultiTaskNet, MultiTaskNet]:
     """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), then ``cycles`` x ``polish`` epochs with
     every layer trainable (:func:`polish_schedule`; the frozen layers' batch norms keep their
     ImageNet statistics) on ``polish_parts`` when given (the same faces cropped at a larger
     size: the network is fully convolutional), or resume from the last
-    ``work/multitask-epoch-N.pt``; return the network and the EMA of its weights."""
+    ``work/multitask-epoch-N.pt``; return the network and the EMA of its weights. ``freeze``: how
+    many blocks (after the stem) the first epochs leave as ImageNet made them (0: none);
+    ``device``: where to train (``cuda`` on a GPU machine)."""
     torch.manual_seed(seed)
     torch.set_num_threads(THREADS)
-    net = MultiTaskNet(imagenet_lite0()).to(memory_format=torch.channels_last)
+    net = MultiTaskNet(imagenet_lite0()).to(device, memory_format=torch.channels_last)
     ema = copy.deepcopy(net)
     train_parts = list(parts["train"].values())
     steps_per_epoch = sum(_drawn(p) for p in train_parts) // batch
@@ -263,16 +288,16 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
 
     def phase(polishing: bool):  # type: ignore[no-untyped-def]
         if polishing:
-            return _optimiser(net, lr, True, lambda s: polish_schedule(s, steps_per_epoch, polish))
-        return _optimiser(net, lr, False, lambda s: schedule(s, steps_per_epoch, epochs, refine))
+            return _optimiser(net, lr, True, lambda s: polish_schedule(s, steps_per_epoch, polish), freeze)
+        return _optimiser(net, lr, False, lambda s: schedule(s, steps_per_epoch, epochs, refine), freeze)
 
     opt, sched = phase(False)
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device).manual_seed(seed)
     start_epoch = 0
     work.mkdir(parents=True, exist_ok=True)
     done = _checkpoints(work)
     if done:
-        state = torch.load(done[-1], weights_only=False)
+        state = torch.load(done[-1], weights_only=False, map_location="cpu")
         start_epoch = state["epoch"]
         net.load_state_dict(state["net"])
         ema.load_state_dict(state["ema"])
@@ -289,11 +314,11 @@ def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch:
         if epoch == first:
             opt, sched = phase(True)
         rng = np.random.default_rng([seed, epoch])
-        set_train_mode(net)
+        set_train_mode(net, freeze)
         t0, sums, count = time.time(), {}, 0
-        for step, idx in enumerate(_batches(train_parts, rng, batch)):
-            crops, t = _gather(train_parts, idx)
-            parts_loss = losses(net(augment(to_input(jpeg(crops, rng)), gen)), t)
+        for step, (crops, t) in enumerate(_prepared(train_parts, _batches(train_parts, rng, batch), rng)):
+            t = {k: v.to(device) for k, v in t.items()}
+            parts_loss = losses(net(augment(to_input(crops, device), gen)), t)
             loss = sum(parts_loss.values())
             opt.zero_grad()
             loss.backward()  # type: ignore[union-attr]

@@ -15,9 +15,19 @@ from .report import sha256
 log = logging.getLogger(__name__)
 
 
+def run_name(epochs: int, refine: int, polish: int, cycles: int, size: int, seed: int,
+             batch: int = 64, lr: float = 1e-3, freeze: int = 3) -> str:
+    """The work folder of a run: its settings that differ from the defaults, in the name."""
+    extra = {"c": cycles if cycles > 1 else None, "x": size if size != MULTITASK_SIZE else None,
+             "b": batch if batch != 64 else None, "lr": lr if lr != 1e-3 else None,
+             "f": freeze if freeze != 3 else None}
+    return f"multitask-e{epochs}r{refine}p{polish}" + "".join(f"{k}{v}" for k, v in extra.items() if v is not None) + f"-s{seed}"
+
+
 def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 0,
                     polish: int = 4, fairface: Path | None = None,
-                    polish_size: int = MULTITASK_POLISH_SIZE, cycles: int = 2) -> dict:
+                    polish_size: int = MULTITASK_POLISH_SIZE, cycles: int = 2, device: str = "cpu",
+                    batch: int = 64, lr: float = 1e-3, freeze: int = 3) -> dict:
     """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on FairFace train (the folder
     ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
     and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
@@ -26,26 +36,37 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
     validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and
     quantised to static int8 (calibrated on 128 validation crops per source). The first epochs
     see 112-pixel crops, the polish epochs ``polish_size`` ones (the input size of the model made);
-    ``cycles`` repeats the polish epochs' schedule (warm restarts).
-    Checkpoints in ``work/multitask-e{epochs}r{refine}p{polish}[c{cycles}][x{polish_size}]-s{seed}`` make a
-    killed run resumable (crops of a phase already done are not made again)."""
-    import numpy as np
-
+    ``cycles`` repeats the polish epochs' schedule (warm restarts); ``device``, ``batch``, ``lr``
+    and ``freeze`` as :func:`.multitask.train` takes them.
+    Checkpoints in ``work/`` :func:`run_name` make a killed run resumable (crops of a phase
+    already done are not made again)."""
     from . import multitask as mt
-    from .heads import export_onnx
     from .multidata import load_parts
-    from .quantize import quantize_int8
 
     start = time.time()
     size = polish_size if polish else MULTITASK_SIZE
-    run = work / (f"multitask-e{epochs}r{refine}p{polish}{f'c{cycles}' if cycles > 1 else ''}"
-                  f"{f'x{size}' if size != MULTITASK_SIZE else ''}-s{seed}")
+    run = work / run_name(epochs, refine, polish, cycles, size, seed, batch, lr, freeze)
     parts = load_parts(data, work, MULTITASK_CROP, size, CONTEXT_SEED, fairface=fairface)
     first = parts
     if size != MULTITASK_SIZE and mt.last_epoch(run) < epochs + refine:
         first = load_parts(data, work, MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED, fairface=fairface)
     trained, ema = mt.train(first, run, epochs=epochs, seed=seed, refine=refine, polish=polish, cycles=cycles,
-                            polish_parts=parts if first is not parts else None)
+                            polish_parts=parts if first is not parts else None, device=device, batch=batch,
+                            lr=lr, freeze=freeze)
+    report = finish(trained.cpu(), ema.cpu(), parts, run, out, size)
+    report["seconds"] = round(time.time() - start)
+    return report
+
+
+def finish(trained, ema, parts: dict, run: Path, out: Path, size: int) -> dict:  # type: ignore[no-untyped-def]
+    """Keep the trained weights or their moving average, whichever is better on FairFace
+    validation; calibrate, export to float32 ONNX in ``run`` and quantise into ``out``."""
+    import numpy as np
+
+    from . import multitask as mt
+    from .heads import export_onnx
+    from .quantize import quantize_int8
+
     scores = {}
     for name, candidate in (("trained", trained), ("ema", ema)):
         m = mt.part_metrics(mt.predict(candidate, parts["val"]["fairface"].views[0]), parts["val"]["fairface"])
@@ -63,4 +84,4 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: in
             "weights": {"kept": chosen, "fairface_val_mean": scores},
             "val_before_offset": before, "val": mt.evaluate(net, parts["val"]), "calibration": calibration,
             "n_train": {k: len(p) for k, p in parts["train"].items()},
-            "n_val": {k: len(p) for k, p in parts["val"].items()}, "seconds": round(time.time() - start)}
+            "n_val": {k: len(p) for k, p in parts["val"].items()}}
