@@ -88,6 +88,20 @@ def test_training_resumes_to_the_same_weights(tmp_path):
     assert shift == pytest.approx(cal["gender"]["female_offset"] * cal["gender"]["temperature"], abs=1e-5)
 
 
+def test_freeze_0_trains_every_layer_from_the_start_and_names_the_run(tmp_path):
+    from facescan.train import multitask as mt
+    from facescan.train.effnet import imagenet_lite0
+    from facescan.train.multitask_recipe import run_name
+
+    parts = {"train": {"toy": _parts(16, 0)}, "val": {"toy": _parts(8, 1)}}
+    net, _ = mt.train(parts, tmp_path, epochs=1, batch=8, freeze=0, lr=2e-3)
+    assert not torch.equal(net.backbone._conv_stem.weight.detach(), imagenet_lite0()._conv_stem.weight)
+    bn = net.backbone._bn0
+    assert not torch.equal(bn.running_mean, imagenet_lite0()._bn0.running_mean)  # its statistics learnt too
+    assert run_name(5, 0, 4, 2, 112, 0) == "multitask-e5r0p4c2-s0"  # the defaults: the old name
+    assert run_name(13, 0, 4, 2, 112, 0, batch=128, lr=1.4e-3, freeze=0) == "multitask-e13r0p4c2b128lr0.0014f0-s0"
+
+
 def test_schedule_warms_up_decays_and_restarts_lower():
     from facescan.train.multitask import schedule
 
