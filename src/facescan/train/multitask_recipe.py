@@ -14,20 +14,24 @@ from .report import sha256
 
 log = logging.getLogger(__name__)
 
+# the recipe's training settings (facescan.train.multitask.train): epochs before polishing, faces
+# per step, peak learning rate, blocks left frozen in the first epochs (0: none)
+EPOCHS, BATCH, LR, FREEZE = 13, 128, 1.4e-3, 0
+
 
 def run_name(epochs: int, refine: int, polish: int, cycles: int, size: int, seed: int,
-             batch: int = 64, lr: float = 1e-3, freeze: int = 3) -> str:
-    """The work folder of a run: its settings that differ from the defaults, in the name."""
+             batch: int = BATCH, lr: float = LR, freeze: int = FREEZE) -> str:
+    """The work folder of a run: its settings that differ from the recipe's, in the name."""
     extra = {"c": cycles if cycles > 1 else None, "x": size if size != MULTITASK_SIZE else None,
-             "b": batch if batch != 64 else None, "lr": lr if lr != 1e-3 else None,
-             "f": freeze if freeze != 3 else None}
+             "b": batch if batch != BATCH else None, "lr": lr if lr != LR else None,
+             "f": freeze if freeze != FREEZE else None}
     return f"multitask-e{epochs}r{refine}p{polish}" + "".join(f"{k}{v}" for k, v in extra.items() if v is not None) + f"-s{seed}"
 
 
-def build_multitask(data: Path, out: Path, work: Path, epochs: int = 5, seed: int = 0, refine: int = 0,
+def build_multitask(data: Path, out: Path, work: Path, epochs: int = EPOCHS, seed: int = 0, refine: int = 0,
                     polish: int = 4, fairface: Path | None = None,
                     polish_size: int = MULTITASK_POLISH_SIZE, cycles: int = 2, device: str = "cpu",
-                    batch: int = 64, lr: float = 1e-3, freeze: int = 3) -> dict:
+                    batch: int = BATCH, lr: float = LR, freeze: int = FREEZE) -> dict:
     """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on FairFace train (the folder
     ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
     and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
