@@ -149,7 +149,7 @@ def test_every_command_shown_parses(command: Command):
     (["analyse", "x.jpg"], "invalid choice: 'analyse'"),
     (["analyze", "x.jpg", "--detectors", "mtcnn"], "unrecognized arguments: --detectors"),
     (["analyze", "x.jpg", "--detector", "dlib"], "unknown detector 'dlib'"),
-    (["analyze", "x.jpg", "--backend", "facescan-fast"], "unknown backend 'facescan-fast'"),
+    (["analyze", "x.jpg", "--backend", "facescan-v9"], "unknown backend 'facescan-v9'"),
     (["analyze", "x.jpg", "--attributes", "gender,beauty"], "unknown attribute"),
     (["analyze", "x.jpg", "--embed", "arcface"], "unknown embedding model 'arcface'"),
     (["eval", "--dataset", "imdb:faces", "--out", "r"], "unknown data set kind 'imdb'"),

@@ -101,3 +101,21 @@ def test_third_party_backends_provide_what_they_have(utk_samples):
     assert set(face.attributes) == {"gender", "age"} and face.attributes["age"].years > 0
     with pytest.raises(ConfigError, match="provides none"):
         Analyzer(backend="fer", attributes="age")
+
+
+def test_flip_averages_each_face_with_its_mirror_image():
+    """The default reads each crop and its mirror image and averages the two answers'
+    probabilities; facescan-fast (the same file) reads it once."""
+    default, fast = OnnxAttributeModel(get_spec("facescan-multitask")), OnnxAttributeModel(get_spec("facescan-multitask-fast"))
+    assert default.flip and not fast.flip and default.spec.sha256 == fast.spec.sha256
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, (OnnxAttributeModel.chunk + 3, 112, 112, 3), dtype=np.uint8)  # two chunks
+    attrs = ("gender", "age", "appearance")
+    both = default.predict(crops, attrs)
+    plain, mirrored = fast.predict(crops, attrs), fast.predict(np.ascontiguousarray(crops[:, :, ::-1]), attrs)
+    for b, p, m in zip(both, plain, mirrored):
+        for attr in ("gender", "appearance"):
+            for label, q in b[attr].probs.items():
+                assert q == pytest.approx((p[attr].probs[label] + m[attr].probs[label]) / 2, abs=2e-3)
+        assert b["age"].probs["20-29"] == pytest.approx((p["age"].probs["20-29"] + m["age"].probs["20-29"]) / 2, abs=2e-3)
+    assert any(abs(b["gender"].score - p["gender"].score) > 1e-3 for b, p in zip(both, plain))

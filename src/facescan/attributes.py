@@ -18,6 +18,7 @@ from .types import Prediction
 
 # the attribute backends (registry kind "backend"): which catalog model fills each attribute
 MULTITASK = {a: "facescan-multitask" for a in ALL_ATTRIBUTES}  # "facescan"
+MULTITASK_FAST = {a: "facescan-multitask-fast" for a in ALL_ATTRIBUTES}  # "facescan-fast"
 MULTITASK_V2 = {a: "facescan-multitask-v2" for a in ALL_ATTRIBUTES}  # "facescan-v2"
 STACKED_V1 = {"gender": "facescan-utkface-stacked", "age": "facescan-utkface-stacked",  # "facescan-v1"
               "race": "facescan-utkface-stacked", "emotion": "fer-mini-xception-tta"}
@@ -91,13 +92,27 @@ def _years_predictions(years: np.ndarray, spread: float) -> list[Prediction]:
             for y in years]
 
 
-def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
+def head_probs(head: Head, raw: np.ndarray) -> np.ndarray:
+    """A head's raw outputs -> what :func:`decode_head` decodes: probabilities at the head's
+    temperature (independent ones for a multi-label head), or years for a regression head."""
     if head.kind == "multilabel":
-        z = raw.astype(np.float64) / head.temperature
-        return [multilabel_prediction(dict(zip(head.labels, map(float, p)))) for p in 1 / (1 + np.exp(-z))]
+        return 1 / (1 + np.exp(-raw.astype(np.float64) / head.temperature))
     if head.kind == "years":
-        return _years_predictions(raw, head.spread)
-    probs = softmax(raw.astype(np.float64), head.temperature)
+        return raw.astype(np.float64)
+    return softmax(raw.astype(np.float64), head.temperature)
+
+
+def decode_head(head: Head, raw: np.ndarray) -> list[Prediction]:
+    """Predictions from a head's raw outputs."""
+    return decode_probs(head, head_probs(head, raw))
+
+
+def decode_probs(head: Head, probs: np.ndarray) -> list[Prediction]:
+    """Predictions from a head's :func:`head_probs` (or their average over views of a face)."""
+    if head.kind == "multilabel":
+        return [multilabel_prediction(dict(zip(head.labels, map(float, p)))) for p in probs]
+    if head.kind == "years":
+        return _years_predictions(probs, head.spread)
     if head.kind == "age_bins":
         return _age_predictions(probs)
     labels = head.labels
@@ -123,14 +138,18 @@ class OnnxAttributeModel:
     """One ONNX attribute model described by a :class:`ModelSpec`.
 
     Crops are run ``chunk`` at a time: bigger chunks gain little speed on a CPU and cost memory.
+    Where the spec says ``flip``, each crop is also run mirrored (in the same batch) and the two
+    answers' probabilities averaged: test-time augmentation that costs a second pass of the
+    network per face (``flip=False`` turns it off).
     """
 
     chunk = 32
 
-    def __init__(self, spec: ModelSpec, threads: int = 0, gpu: bool = False) -> None:
+    def __init__(self, spec: ModelSpec, threads: int = 0, gpu: bool = False, flip: bool | None = None) -> None:
         import onnxruntime as ort
 
         self.spec = spec
+        self.flip = spec.flip if flip is None else flip
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         # idle worker threads sleep instead of spinning: they left the other threads (OpenCV, Python,
@@ -175,10 +194,20 @@ class OnnxAttributeModel:
         if not heads or not len(crops):
             return results
         names = [h.output for h in heads]
-        chunks = [self._session.run(names, {self._input: self.preprocess(crops[i:i + self.chunk])})
-                  for i in range(0, len(crops), self.chunk)]
-        raw = [np.concatenate(parts) for parts in zip(*chunks)]
-        for head, values in zip(heads, raw):
-            for result, pred in zip(results, decode_head(head, values)):
+        chunks = []
+        for i in range(0, len(crops), self.chunk):
+            x = self.preprocess(crops[i:i + self.chunk])
+            chunks.append(self._session.run(names, {self._input: np.concatenate([x, x[..., ::-1]]) if self.flip else x}))
+        for k, head in enumerate(heads):
+            probs = np.concatenate([self._views_averaged(head_probs(head, out[k])) for out in chunks])
+            for result, pred in zip(results, decode_probs(head, probs)):
                 result[head.attribute] = pred
         return results
+
+    def _views_averaged(self, values: np.ndarray) -> np.ndarray:
+        """One chunk's answers, averaged over each crop and its mirror image when flipping (the
+        chunk then holds its crops, then their mirror images)."""
+        if not self.flip:
+            return values
+        half = len(values) // 2
+        return (values[:half] + values[half:]) / 2

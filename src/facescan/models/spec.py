@@ -50,6 +50,7 @@ class ModelSpec:
     heads: tuple[Head, ...] = ()
     card: str = ""  # model card, a Markdown file inside facescan/models/cards
     extra: str = ""  # the optional extra that installs ``package`` ("": always installed)
+    flip: bool = False  # attribute models: average each face's answer with its mirror image's
 
     @property
     def attributes(self) -> tuple[str, ...]:
