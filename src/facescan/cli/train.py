@@ -67,7 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--freeze", type=int, help="multitask: blocks after the stem left as ImageNet made them "
                    "in the first epochs (default: the recipe's, 0: every layer trained from the start)")
     p.add_argument("--device", default="cpu", help="multitask: where to train: cpu (default), or cuda on a GPU machine "
-                   "(the default recipe: ~7 minutes of training on one H200, ~6-7 hours on 2 CPU cores)")
+                   "(the default recipe: ~7 minutes of training on one H200, ~5 hours on 2 CPU cores)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--report", help="also write the JSON report here")
     p.set_defaults(func=run)
