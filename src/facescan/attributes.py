@@ -140,16 +140,16 @@ class OnnxAttributeModel:
     Crops are run ``chunk`` at a time: bigger chunks gain little speed on a CPU and cost memory.
     Where the spec says ``flip``, each crop is also run mirrored (in the same batch) and the two
     answers' probabilities averaged: test-time augmentation that costs a second pass of the
-    network per face (``flip=False`` turns it off).
+    network per face (the backend ``facescan-fast`` reads the default's file once).
     """
 
     chunk = 32
 
-    def __init__(self, spec: ModelSpec, threads: int = 0, gpu: bool = False, flip: bool | None = None) -> None:
+    def __init__(self, spec: ModelSpec, threads: int = 0, gpu: bool = False) -> None:
         import onnxruntime as ort
 
         self.spec = spec
-        self.flip = spec.flip if flip is None else flip
+        self.flip = spec.flip
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         # idle worker threads sleep instead of spinning: they left the other threads (OpenCV, Python,
