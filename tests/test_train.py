@@ -243,3 +243,15 @@ def test_train_report_says_whether_a_rebuilt_file_is_the_shipped_one(tmp_path):
                                               "x": {"path": str(other), "sha256": "0"}}}, "mtcnn")
     assert report["models"]["mtcnn-pnet"]["shipped"]["identical"] is True
     assert "shipped" not in report["models"]["x"]
+
+
+def test_train_multitask_passes_only_the_options_given(monkeypatch, tmp_path, capsys):
+    from facescan import cli
+    from facescan.train import multitask_recipe
+
+    seen = {}
+    monkeypatch.setattr(multitask_recipe, "build_multitask",
+                        lambda *a, **k: seen.update(k) or {"model": str(tmp_path / "m.onnx"), "sha256": "0"})
+    cli.main(["train", "multitask", "--data", str(tmp_path), "--out", str(tmp_path / "m.onnx"),
+              "--polish-cycles", "3", "--lr", "2e-3", "--freeze", "0", "--device", "cuda"])
+    assert seen == {"seed": 0, "fairface": None, "device": "cuda", "cycles": 3, "lr": 2e-3, "freeze": 0}

@@ -20,15 +20,12 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"facescan train {args.recipe} needs --data (the {needs_data[args.recipe]} folder)")
     epochs = {"epochs": args.epochs} if args.epochs else {}
     if args.recipe == "multitask":
-        polish = {"polish": args.polish} if args.polish is not None else {}
-        if args.polish_size:
-            polish["polish_size"] = args.polish_size
-        if args.polish_cycles:
-            polish["cycles"] = args.polish_cycles
-        polish.update({k: getattr(args, k) for k in ("batch", "lr", "freeze") if getattr(args, k) is not None})
+        given = {"polish": args.polish, "polish_size": args.polish_size or None, "cycles": args.polish_cycles or None,
+                 "batch": args.batch, "lr": args.lr, "freeze": args.freeze}  # None: the recipe's
         report = multitask_recipe.build_multitask(Path(args.data), out, work, seed=args.seed,
                                                   fairface=Path(args.fairface) if args.fairface else None,
-                                                  device=args.device, **epochs, **polish)
+                                                  device=args.device, **epochs,
+                                                  **{k: v for k, v in given.items() if v is not None})
     elif args.recipe == "utkface-heads":
         report = utkface.build_utkface_heads(Path(args.data), out, work, seed=args.seed, **epochs)
     elif args.recipe == "utkface-finetune":
