@@ -274,7 +274,7 @@ def headline(load, find) -> str:
     out = [f"The default model (`facescan`) on every shared set, measured {when(w)} ([every set and backend](#attributes)):",
            ""]
     out += table(["set", "images", "gender % (female / male recall)", "race %", "age", "emotion %"], rows)
-    speed, det, ident = load("speed_v3"), load("detect_real"), load("identity")
+    speed, det, ident, wider = load("speed_v3"), load("detect_real"), load("identity"), load("detect_wider")
     st, sv, vd, ray = load("store"), load("serve"), load("video"), load("ray")
     big = max((r for r in st["rows"] if r["backend"] == "sqlite"), key=lambda r: r["faces"])
     pg = max((r for r in st["rows"] if r["backend"] != "sqlite"), key=lambda r: r["faces"])
@@ -289,6 +289,10 @@ def headline(load, find) -> str:
         ["Detection: FairFace photos with their face found", find(det, "all", d),
          f"yunet alone {find(det, 'all', 'yunet alone')}, mtcnn {find(det, 'all', 'mtcnn')}", when(det),
          "[detection](#detection-on-real-photos)"],
+        ["Detection: WIDER FACE val crowd photos at 512 px, faces of 10 px and more found", find(wider, "recall", "yunet auto (default)"),
+         (f"before the mirror {find(wider, 'recall', 'yunet auto before')}, one pass {find(wider, 'recall', 'yunet 1 pass')}, "
+          f"mtcnn {find(wider, 'recall', 'mtcnn')}"), when(wider),
+         "[crowds](#detection-on-real-group-and-crowd-photos-wider-face)"],
         ["Detection: false faces on photos without one", find(det, "false faces", d),
          f"yunet alone {find(det, 'false faces', 'yunet alone')}, mtcnn {find(det, 'false faces', 'mtcnn')}",
          when(det), "[detection](#detection-on-real-photos)"],

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from facescan.detect import MTCNN, Detection, YuNet, iou, make_detector, merge, parse_scales, plausible
+from facescan.detect.yunet import mirrored
 from facescan.errors import ConfigError
 
 
@@ -110,6 +111,37 @@ def test_small_faces_in_a_small_group_photo_get_the_second_look_too(chips):
     sources = {d.source for d in YuNet().detect(img)}  # the second look, and MTCNN's
     assert "yunet/fine" in sources or "mtcnn/group" in sources
     assert "mtcnn/group" not in {d.source for d in YuNet(rescue=False).detect(img)}  # MTCNN only with rescue
+
+
+def test_a_face_found_in_the_mirror_image_maps_back_onto_the_face(chips):
+    img, _ = chips[0]
+    w = img.shape[1]
+    direct = YuNet(scales=(1.0,)).detect(img)[0]
+    back = mirrored(YuNet(scales=(1.0,)).detect(np.ascontiguousarray(img[:, ::-1]))[0], w)
+    assert iou(direct.bbox, back.bbox) > 0.8
+    # the person's right eye and mouth corner stay first (on the image's left), as in every detection
+    (rx, _), (lx, _), (nx, _), (mrx, _), (mlx, _) = back.landmarks
+    assert rx < nx < lx and mrx < mlx
+    assert all(back.bbox[0] <= x <= back.bbox[2] and back.bbox[1] <= y <= back.bbox[3] for x, y in back.landmarks)
+    # each landmark near where the direct look puts it (YuNet's landmarks on a face and on its
+    # mirror image differ by up to ~10% of the box: it is not left-right symmetric)
+    side = direct.bbox[2] - direct.bbox[0]
+    assert max(abs(a - b) for p, q in zip(direct.landmarks, back.landmarks) for a, b in zip(p, q)) < 0.15 * side
+
+
+def test_mtcnn_checks_another_detectors_boxes(chips):
+    img, box = chips[0]
+    x1, y1, x2, y2 = box
+    flat = (2.0, 2.0, 2.0 + (x2 - x1) / 3, 2.0 + (y2 - y1) / 3)  # a corner of the background
+    face, corner = MTCNN().face_scores(img, [box, flat])
+    assert face > 0.9 and corner < 0.5
+    assert MTCNN().face_scores(img, []).shape == (0,)
+
+
+def test_the_second_look_sees_the_mirror_image_too(chips):
+    img, truth = _scene(chips, 20, size=(512, 360), seed=2)
+    plain, both = _found(YuNet(fine_mirror=False), img, truth), _found(YuNet(), img, truth)
+    assert both[0] >= plain[0] and both[1] <= len(truth) + 2
 
 
 def test_yunet_and_mtcnn_together_find_what_each_finds_once(chips):

@@ -29,6 +29,13 @@ FINE_SCALE = 2.5
 # pass's to find, and those it did not find were false faces on textures (7 of the fine pass's 15
 # on the photos without a face of benchmarks/detect_real.py)
 FINE_MAX = 64
+# ... on the photo and on its mirror image (YuNet is not left-right symmetric: the mirror finds
+# faces it missed; WIDER FACE `val`, tuning part: +1.5 points of faces found at 512 px wide, +1.2
+# at 1024, benchmarks/detect_wider.py), and a face it finds there with a score under
+# FINE_CHECK_BELOW is kept only when MTCNN's last stage (O-Net) gives it FINE_CHECK_MIN or more:
+# tiny false faces in crowds score near 0 there, faces near 1 (same part: a quarter of the
+# false faces of both looks gone for 1 face found in 200)
+FINE_CHECK_BELOW, FINE_CHECK_MIN = 0.7, 0.02
 # the last look at a photo where nothing else found a face: this size, with this much padding
 RESCUE_SHRINK, RESCUE_PAD = 0.6, 0.3
 
@@ -43,6 +50,9 @@ class YuNet:
     :data:`FINE_SCALE` times the base scale (~6x the time of the first), keeping faces under
     :data:`FINE_MAX` pixels, when the first passes found a face smaller than :data:`FINE_BELOW`
     pixels (photos of any size: a group photo of 512 px too) or, in those larger images, none.
+    Where a small face was found, that second look sees the photo and its mirror image
+    (``fine_mirror``; twice its time), and with ``rescue`` its doubtful faces are checked by
+    MTCNN's O-Net (:data:`FINE_CHECK_MIN`).
     Explicit ``scales`` run a pass at each multiple of the base scale instead (``(1, 2)``:
     always look for faces of 12-32 pixels). Passes are
     merged by :func:`merge`. With automatic scales and ``rescue``, a photo up to twice
@@ -60,7 +70,7 @@ class YuNet:
 
     def __init__(self, score_threshold: float = 0.6, nms_threshold: float = 0.3,
                  min_side: int = 224, max_side: int = 1280, scales: tuple[float, ...] | None = None,
-                 max_faces: int = 0, rescue: bool = True) -> None:
+                 max_faces: int = 0, rescue: bool = True, fine_mirror: bool = True) -> None:
         self._path = str(get_spec("yunet").verified_path())
         self._thresholds = score_threshold, nms_threshold
         # one network per pass (and per thread): changing a network's input size is slow
@@ -69,6 +79,7 @@ class YuNet:
         self.min_side, self.max_side = min_side, max_side
         self.scales, self.max_faces = scales, max_faces
         self.rescue = rescue and scales is None
+        self.fine_mirror = fine_mirror
         self._mtcnn, self._rescue_lock = None, threading.Lock()
 
     def _net(self, role: str):  # -> cv2.FaceDetectorYN
@@ -85,13 +96,17 @@ class YuNet:
                 logging.setLogLevel(level)
         return nets[role]
 
-    def _pass(self, bgr: np.ndarray, factor: float, pad: float = 0.0, role: str = "base") -> list[Detection]:
+    def _pass(self, bgr: np.ndarray, factor: float, pad: float = 0.0, role: str = "base",
+              mirror: bool = False) -> list[Detection]:
         """Detections in a BGR image at ``factor`` times its size (after padding ``pad`` x each
         side), in the image's pixels; their ``source`` is ``"yunet"`` for the base pass, else
-        ``"yunet/<role>"``."""
+        ``"yunet/<role>"``. ``mirror``: the mirror image's detections too (mapped back)."""
         import cv2
 
         h, w = bgr.shape[:2]
+        if mirror:
+            flipped = self._pass(np.ascontiguousarray(bgr[:, ::-1]), factor, pad, role)
+            return self._pass(bgr, factor, pad, role) + [mirrored(d, w) for d in flipped]
         if factor != 1.0:
             size = (max(1, round(w * factor)), max(1, round(h * factor)))
             # area averaging for detail when shrinking, except the coarse pass: bilinear is
@@ -142,7 +157,11 @@ class YuNet:
                                             COARSE_PAD, "coarse") if d.score >= COARSE_MIN_SCORE]
         small = bool(found) and min(d.bbox[3] - d.bbox[1] for d in found) * f < FINE_BELOW
         if small or (not found and large):
-            found += [d for d in self._pass(work, FINE_SCALE * f, role="fine") if (d.bbox[3] - d.bbox[1]) * f < FINE_MAX]
+            # the mirror only where small faces were found: in a photo where nothing was, it
+            # added false faces on textures (photos without faces, benchmarks/detect_real.py)
+            fine = [d for d in self._pass(work, FINE_SCALE * f, role="fine", mirror=self.fine_mirror and small)
+                    if (d.bbox[3] - d.bbox[1]) * f < FINE_MAX]
+            found += self._checked(work, fine) if self.rescue and self.fine_mirror else fine
         if work is not bgr:  # back to the photo's pixels
             found = [dataclasses.replace(d, bbox=tuple(v / base for v in d.bbox),
                                          landmarks=tuple((x / base, y / base) for x, y in d.landmarks or ()) or None)
@@ -155,6 +174,17 @@ class YuNet:
         if not kept and self.rescue:  # last: smaller and padded, for a face too big and cut to fire
             kept = merge(self._pass(bgr, RESCUE_SHRINK * base, RESCUE_PAD, "rescue"), self.max_faces)
         return kept
+
+    def _checked(self, bgr: np.ndarray, found: list[Detection]) -> list[Detection]:
+        """``found`` without the faces under :data:`FINE_CHECK_BELOW` that MTCNN's O-Net scores
+        under :data:`FINE_CHECK_MIN`."""
+        doubtful = [d for d in found if d.score < FINE_CHECK_BELOW]
+        if not doubtful:
+            return found
+        rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+        scores = self._rescuer().face_scores(rgb, [d.bbox for d in doubtful])
+        rejected = {id(d) for d, s in zip(doubtful, scores) if s < FINE_CHECK_MIN}
+        return [d for d in found if id(d) not in rejected]
 
     def _mtcnn_faces(self, image: np.ndarray, source: str) -> list[Detection]:
         return [dataclasses.replace(d, source=source) for d in self._rescuer().detect(image)]
@@ -169,6 +199,15 @@ class YuNet:
             if self._mtcnn is None:
                 self._mtcnn = MTCNN(max_faces=self.max_faces)
         return self._mtcnn
+
+
+def mirrored(d: Detection, width: int) -> Detection:
+    """A detection in a mirror image of ``width`` pixels, in the unmirrored image: its box
+    flipped and its landmarks flipped and swapped left for right (eyes, mouth corners)."""
+    x1, y1, x2, y2 = d.bbox
+    m = d.landmarks
+    marks = tuple((width - x, y) for x, y in (m[1], m[0], m[2], m[4], m[3])) if m else None
+    return dataclasses.replace(d, bbox=(width - x2, y1, width - x1, y2), landmarks=marks)
 
 
 def yunet_detector(scales: str | None = None, max_faces: int = 0) -> YuNet:
