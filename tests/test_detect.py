@@ -226,6 +226,33 @@ def test_a_profile_that_fills_the_frame_is_rescued_by_mtcnn(fairface_dir):
     assert YuNet(scales=(1.0,)).detect(img) == []
 
 
+def test_a_head_tilted_far_over_is_found_by_the_rotated_last_look(fairface_dir):
+    """FairFace photos turned by 55 degrees: YuNet alone misses some of those heads; the last
+    look, at the photo turned back, finds them, its box on the face and its eyes on the eyes."""
+    from facescan.io import load_image
+
+    upright, rotated, plain, default = YuNet(scales=(1.0,)), 0, 0, YuNet()
+    for path in sorted((fairface_dir / "train").glob("*.jpg"))[:12]:
+        img = load_image(path)
+        h, w = img.shape[:2]
+        face = upright.detect(img)
+        if len(face) != 1:
+            continue
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), 55, 1.0)
+        turned = cv2.warpAffine(img, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+        plain += len(YuNet(rescue=False).detect(turned)) > 0
+        found = default.detect(turned)
+        assert len(found) == 1
+        if found[0].source != "yunet/rescue-rotated":
+            continue
+        rotated += 1
+        x1, y1, x2, y2 = found[0].bbox
+        eyes = np.array(face[0].landmarks[:2]) @ m[:, :2].T + m[:, 2]  # where the eyes went
+        assert all(x1 <= x <= x2 and y1 <= y <= y2 for x, y in eyes)
+        assert np.abs(np.array(found[0].landmarks[:2]) - eyes).max() < 0.15 * (x2 - x1)
+    assert rotated >= 3 and plain <= 12 - rotated
+
+
 def test_no_rescue_where_yunet_finds_a_face(chips):
     img = chips[0][0]
     assert [d.source for d in YuNet().detect(img)] == ["yunet"]

@@ -38,6 +38,10 @@ FINE_MAX = 64
 FINE_CHECK_BELOW, FINE_CHECK_MIN = 0.7, 0.02
 # the last look at a photo where nothing else found a face: this size, with this much padding
 RESCUE_SHRINK, RESCUE_PAD = 0.6, 0.3
+# ... and, where that finds none either, the same look at the photo turned by these angles
+# (degrees; the boxes of both merged): YuNet misses heads tilted ~40 degrees or more (2 of the 5
+# FairFace photos of benchmarks/detect_real.py that nothing else found are found so)
+RESCUE_ANGLES = (45.0, -45.0)
 
 
 class YuNet:
@@ -60,7 +64,8 @@ class YuNet:
     of 512 px, say) is also searched by MTCNN (source ``"mtcnn/group"``: it finds more of the
     small and masked faces there, ``benchmarks/detect_groups.py``), and a photo where no pass found
     a face is handed to MTCNN (source ``"mtcnn/rescue"``), and where that finds none too, YuNet
-    looks once more at a smaller, padded copy (source ``"yunet/rescue"``): YuNet alone misses
+    looks once more at a smaller, padded copy (source ``"yunet/rescue"``), then at it turned by
+    :data:`RESCUE_ANGLES` (``"yunet/rescue-rotated"``): YuNet alone misses
     some strong profiles and turned faces that fill the frame, which these find (FairFace train
     photos, ``benchmarks/detect_real.py``), for their cost on those photos alone.
     """
@@ -173,7 +178,39 @@ class YuNet:
             kept = self._mtcnn_faces(image, "mtcnn/rescue")
         if not kept and self.rescue:  # last: smaller and padded, for a face too big and cut to fire
             kept = merge(self._pass(bgr, RESCUE_SHRINK * base, RESCUE_PAD, "rescue"), self.max_faces)
+        if not kept and self.rescue:  # a head tilted far over
+            kept = merge([d for angle in RESCUE_ANGLES for d in self._rotated_pass(bgr, angle, RESCUE_SHRINK * base)],
+                         self.max_faces)
         return kept
+
+    def _rotated_pass(self, bgr: np.ndarray, angle: float, factor: float) -> list[Detection]:
+        """The rescue look at the photo turned by ``angle`` degrees (on a square canvas in its
+        mean colour, padded, at most :data:`COARSE_SIDE` pixels wide: it looks for a head that
+        fills the frame); each face's centre and landmarks turned back, its box kept upright at
+        its size (the aligned crop levels the eyes afterwards). Source ``"yunet/rescue-rotated"``."""
+        import cv2
+
+        h, w = bgr.shape[:2]
+        side = int(np.ceil(np.hypot(w, h)))
+        factor = min(factor, COARSE_SIDE / (side * (1 + 2 * RESCUE_PAD)))
+        m = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        m[:, 2] += (side - w) / 2, (side - h) / 2
+        turned = cv2.warpAffine(bgr, m, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                borderValue=cv2.mean(bgr)[:3])
+        back = cv2.invertAffineTransform(m)
+
+        def undo(x: float, y: float) -> tuple[float, float]:
+            return (float(back[0, 0] * x + back[0, 1] * y + back[0, 2]), float(back[1, 0] * x + back[1, 1] * y + back[1, 2]))
+
+        out = []
+        for d in self._pass(turned, factor, RESCUE_PAD, "rescue-rotated"):
+            x1, y1, x2, y2 = d.bbox
+            cx, cy = undo((x1 + x2) / 2, (y1 + y2) / 2)
+            box = (max(0.0, cx - (x2 - x1) / 2), max(0.0, cy - (y2 - y1) / 2),
+                   min(float(w), cx + (x2 - x1) / 2), min(float(h), cy + (y2 - y1) / 2))
+            if box[2] > box[0] and box[3] > box[1]:
+                out.append(dataclasses.replace(d, bbox=box, landmarks=tuple(undo(x, y) for x, y in d.landmarks or ()) or None))
+        return out
 
     def _checked(self, bgr: np.ndarray, found: list[Detection]) -> list[Detection]:
         """``found`` without the faces under :data:`FINE_CHECK_BELOW` that MTCNN's O-Net scores
