@@ -29,12 +29,12 @@ FINE_SCALE = 2.5
 # pass's to find, and those it did not find were false faces on textures (7 of the fine pass's 15
 # on the photos without a face of benchmarks/detect_real.py)
 FINE_MAX = 64
-# ... on the photo and on its mirror image (YuNet is not left-right symmetric: the mirror finds
-# faces it missed; WIDER FACE `val`, tuning part: +1.5 points of faces found at 512 px wide, +1.2
-# at 1024, benchmarks/detect_wider.py), and a face it finds there with a score under
-# FINE_CHECK_BELOW is kept only when MTCNN's last stage (O-Net) gives it FINE_CHECK_MIN or more:
-# tiny false faces in crowds score near 0 there, faces near 1 (same part: a quarter of the
-# false faces of both looks gone for 1 face found in 200)
+# ... on the photo and on its mirror image where small faces were found (YuNet is not left-right
+# symmetric: the mirror finds faces it missed; WIDER FACE `val`, benchmarks/detect_wider.py,
+# report part: +0.6 points of faces found at 512 px wide, +1.4 at 1024), and a face it finds
+# with a score under FINE_CHECK_BELOW is kept only when MTCNN's last stage (O-Net) gives it
+# FINE_CHECK_MIN or more: false faces in crowds score near 0 there, faces near 1 (tuning part:
+# a ninth of the false faces gone for 1 face found in 350)
 FINE_CHECK_BELOW, FINE_CHECK_MIN = 0.7, 0.02
 # the last look at a photo where nothing else found a face: this size, with this much padding
 RESCUE_SHRINK, RESCUE_PAD = 0.6, 0.3
@@ -218,10 +218,9 @@ class YuNet:
         doubtful = [d for d in found if d.score < FINE_CHECK_BELOW]
         if not doubtful:
             return found
-        rgb = np.ascontiguousarray(bgr[:, :, ::-1])
-        scores = self._rescuer().face_scores(rgb, [d.bbox for d in doubtful])
-        rejected = {id(d) for d, s in zip(doubtful, scores) if s < FINE_CHECK_MIN}
-        return [d for d in found if id(d) not in rejected]
+        scores = self._rescuer().face_scores(np.ascontiguousarray(bgr[:, :, ::-1]), [d.bbox for d in doubtful])
+        passed = iter(scores >= FINE_CHECK_MIN)  # in the order of ``doubtful``
+        return [d for d in found if d.score >= FINE_CHECK_BELOW or next(passed)]
 
     def _mtcnn_faces(self, image: np.ndarray, source: str) -> list[Detection]:
         return [dataclasses.replace(d, source=source) for d in self._rescuer().detect(image)]
