@@ -25,7 +25,8 @@ from detect_bench import DATA, Box, background, paste  # benchmarks/ is on sys.p
 from detect_real import timed
 from report import measured, publish
 
-from facescan.detect import iou
+from facescan.detect import Detection, iou
+from facescan.detect.yunet import mirrored
 
 FAIRFACE = DATA / "fairface" / "train"
 MASKS = ((172, 204, 232), (236, 236, 236), (32, 32, 36), (120, 150, 190))
@@ -105,8 +106,8 @@ def group_photos(n: int, pool: list, seed: int) -> list[tuple[np.ndarray, list[B
             img, box, marks = pool[int(rng.integers(len(pool)))]
             if rng.random() < 0.5:
                 iw = img.shape[1]
-                img, box = img[:, ::-1].copy(), (iw - box[2], box[1], iw - box[0], box[3])
-                marks = tuple((iw - mx, my) for mx, my in (marks[1], marks[0], marks[2], marks[4], marks[3]))
+                flipped = mirrored(Detection(box, 0.0, marks), iw)
+                img, box, marks = img[:, ::-1].copy(), flipped.bbox, flipped.landmarks
             face = rng.uniform(12, 24) if rng.random() < 0.5 else rng.uniform(24, 40)
             cw, ch = w / cols, h / rows
             x = (k % cols) * cw + rng.uniform(0, max(1.0, cw - face * 1.2))
@@ -119,8 +120,10 @@ def group_photos(n: int, pool: list, seed: int) -> list[tuple[np.ndarray, list[B
     return out
 
 
-def match(found: list, truth: list[Box]) -> tuple[list[tuple[float, bool]], set[int]]:
-    """(score, true positive) per detection, best score first, and the true faces matched."""
+def match(found: list, truth, ignored=None) -> tuple[list[tuple[float, bool]], set[int]]:  # type: ignore[no-untyped-def]
+    """(score, true positive) per counted detection, best score first, and the true faces
+    matched (IoU >= 0.4, greedily by score). ``ignored``: a flag per true face; a detection whose
+    match is an ignored face counts neither way (WIDER FACE's rule for its invalid faces)."""
     used: set[int] = set()
     scored = []
     for d in sorted(found, key=lambda d: -d.score):
@@ -128,8 +131,9 @@ def match(found: list, truth: list[Box]) -> tuple[list[tuple[float, bool]], set[
         hit = best >= 0.4
         if hit:
             used.add(j)
-        scored.append((d.score, hit))
-    return scored, used
+        if not (hit and ignored is not None and ignored[j]):
+            scored.append((d.score, hit))
+    return scored, used if ignored is None else {j for j in used if not ignored[j]}
 
 
 def average_precision(scored: list[tuple[float, bool]], positives: int) -> float:

@@ -12,7 +12,8 @@ order and split in two parts: ``tune`` (even positions of every ``--every``-th p
 choosing settings and ``report`` (odd positions) for the numbers reported, so a choice is never
 judged on the photos it was tuned on.
 
-A detection matches a true face at IoU >= 0.4 (the judge's rule), greedily by score. Faces the
+A detection matches a true face at IoU >= 0.4 (the judge's rule), greedily by score
+(``detect_groups.match``). Faces the
 annotators marked invalid, and faces under ``MIN_FACE`` px tall (which no detector here finds),
 are "ignored": a detection on one counts neither way, as in WIDER's own evaluation. Average
 precision (AP) is the area under the precision-recall curve of all photos' detections ranked
@@ -29,10 +30,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from detect_groups import average_precision  # benchmarks/ is on sys.path when run as a script
+from detect_groups import average_precision, match  # benchmarks/ is on sys.path when run as a script
 from report import measured, publish
 
-from facescan.detect import iou
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDER = Path(os.environ.get("FACESCAN_WIDER", ROOT.parent / "wider"))
@@ -81,21 +81,6 @@ def photos(every: int, part: str, width: int | None) -> list[tuple[np.ndarray, n
             boxes = boxes * f
         out.append((img, boxes, invalid | (boxes[:, 3] - boxes[:, 1] < MIN_FACE), labels))
     return out
-
-
-def match(found: list, truth: np.ndarray, ignored: np.ndarray) -> tuple[list[tuple[float, bool]], set[int]]:
-    """(score, true positive) per counted detection and the true faces matched; a detection
-    whose best match is an ignored face is left out."""
-    used: set[int] = set()
-    scored = []
-    for d in sorted(found, key=lambda d: -d.score):
-        best, j = max(((iou(d.bbox, tuple(t)), j) for j, t in enumerate(truth) if j not in used), default=(0.0, -1))
-        if best >= 0.4:
-            used.add(j)
-            if ignored[j]:
-                continue
-        scored.append((d.score, best >= 0.4))
-    return scored, {j for j in used if not ignored[j]}
 
 
 def measure(det, items: list) -> dict:

@@ -149,7 +149,6 @@ class OnnxAttributeModel:
         import onnxruntime as ort
 
         self.spec = spec
-        self.flip = spec.flip
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         # idle worker threads sleep instead of spinning: they left the other threads (OpenCV, Python,
@@ -203,6 +202,11 @@ class OnnxAttributeModel:
             for result, pred in zip(results, decode_probs(head, probs)):
                 result[head.attribute] = pred
         return results
+
+    @property
+    def flip(self) -> bool:
+        """Whether each crop is also read mirrored (the spec's choice)."""
+        return self.spec.flip
 
     def _views_averaged(self, values: np.ndarray) -> np.ndarray:
         """One chunk's answers, averaged over each crop and its mirror image when flipping (the

@@ -198,18 +198,15 @@ class YuNet:
         turned = cv2.warpAffine(bgr, m, (side, side), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
                                 borderValue=cv2.mean(bgr)[:3])
         back = cv2.invertAffineTransform(m)
-
-        def undo(x: float, y: float) -> tuple[float, float]:
-            return (float(back[0, 0] * x + back[0, 1] * y + back[0, 2]), float(back[1, 0] * x + back[1, 1] * y + back[1, 2]))
-
         out = []
         for d in self._pass(turned, factor, RESCUE_PAD, "rescue-rotated"):
             x1, y1, x2, y2 = d.bbox
-            cx, cy = undo((x1 + x2) / 2, (y1 + y2) / 2)
-            box = (max(0.0, cx - (x2 - x1) / 2), max(0.0, cy - (y2 - y1) / 2),
-                   min(float(w), cx + (x2 - x1) / 2), min(float(h), cy + (y2 - y1) / 2))
+            points = np.array([((x1 + x2) / 2, (y1 + y2) / 2), *(d.landmarks or ())]) @ back[:, :2].T + back[:, 2]
+            (cx, cy), hw, hh = points[0], (x2 - x1) / 2, (y2 - y1) / 2
+            box = (max(0.0, cx - hw), max(0.0, cy - hh), min(float(w), cx + hw), min(float(h), cy + hh))
             if box[2] > box[0] and box[3] > box[1]:
-                out.append(dataclasses.replace(d, bbox=box, landmarks=tuple(undo(x, y) for x, y in d.landmarks or ()) or None))
+                marks = tuple((float(x), float(y)) for x, y in points[1:]) or None
+                out.append(dataclasses.replace(d, bbox=tuple(map(float, box)), landmarks=marks))
         return out
 
     def _checked(self, bgr: np.ndarray, found: list[Detection]) -> list[Detection]:
