@@ -186,6 +186,11 @@ def test_mtcnn_finds_small_and_ordinary_faces_with_landmarks_in_order(chips):
         assert 0.5 <= d.score <= 1.0 and d.source == "mtcnn"
     assert len(MTCNN(max_faces=2).detect(img)) == 2
     assert MTCNN().detect(np.full((300, 400, 3), 128, np.uint8)) == []
+    # a search for big faces only (the default's rescue of a large photo): the same boxes on
+    # 90 px faces (IoU over 0.8: fewer candidates meet in the suppressions), none of the 20 px ones
+    big = det.detect(img, min_face=60)
+    assert len(big) == 6 and all(max(iou(a.bbox, b.bbox) for b in found) > 0.8 for a in big)
+    assert det.detect(small, min_face=60) == []
 
 
 def test_mtcnn_through_the_analyzer(group_photo):

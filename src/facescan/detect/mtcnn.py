@@ -110,12 +110,15 @@ class MTCNN:
     def _run(self, kind: str, batch: np.ndarray) -> list[np.ndarray]:
         return self._nets[kind].run(None, {"rgb": batch})
 
-    def _candidates(self, rgb: np.ndarray) -> np.ndarray:
-        """P-Net over the pyramid: rows (x1, y1, x2, y2, score), regressed, squared."""
+    def _candidates(self, rgb: np.ndarray, skip_below: float = 0.0) -> np.ndarray:
+        """P-Net over the pyramid, without its scales for faces under ``skip_below`` pixels (the
+        others as in the full search): rows (x1, y1, x2, y2, score), regressed, squared."""
         import cv2
 
         h, w = rgb.shape[:2]
         scale = CELL / self.min_face
+        while CELL / scale < skip_below:
+            scale *= self.factor
         found = []
         while min(h, w) * scale >= CELL:
             sw, sh = max(CELL, round(w * scale)), max(CELL, round(h * scale))
@@ -136,9 +139,9 @@ class MTCNN:
         rows = rows[nms(rows[:, :4], rows[:, 4], 0.7)]
         return np.concatenate([square(refine(rows[:, :4], rows[:, 5:9])), rows[:, 4:5]], 1)
 
-    def _stages(self, rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _stages(self, rgb: np.ndarray, skip_below: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """(boxes with scores, landmarks (n, 5, 2)) in ``rgb``'s pixels."""
-        rows = self._candidates(rgb)
+        rows = self._candidates(rgb, skip_below)
         if len(rows):
             prob, reg = self._run("rnet", crops(rgb, rows[:, :4], 24))
             ok = prob[:, 0] >= self.thresholds[1]
@@ -164,7 +167,9 @@ class MTCNN:
         squares = square(np.asarray(boxes, np.float64))
         return self._run("onet", crops(np.ascontiguousarray(rgb[:, :, :3]), squares, 48))[0][:, 0]
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
+    def detect(self, image: np.ndarray, min_face: float | None = None) -> list[Detection]:
+        """The faces in an RGB image; with ``min_face`` (pixels of ``image``), the pyramid's
+        scales for smaller faces are skipped: a cheaper search for big faces."""
         import cv2
 
         h, w = image.shape[:2]
@@ -172,7 +177,7 @@ class MTCNN:
         rgb = np.ascontiguousarray(image[:, :, :3])
         if f < 1.0:
             rgb = cv2.resize(rgb, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
-        rows, points = self._stages(rgb)
+        rows, points = self._stages(rgb, (min_face or 0.0) * f)
         out = []
         for (x1, y1, x2, y2, score), marks in zip(rows, points):
             box = (max(0.0, x1 / f), max(0.0, y1 / f), min(float(w), x2 / f), min(float(h), y2 / f))

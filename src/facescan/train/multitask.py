@@ -37,7 +37,7 @@ from ..labels import AGE9, APPEARANCE, EMOTION8, GENDER, RACE_FAIRFACE7, age_gro
 from ..models.catalog import MULTITASK_MEAN, MULTITASK_SCALE
 from .ages import AGE_BINS, soft_age
 from .augment import augment, jpeg
-from .effnet import FEATURES, EfficientNetLite0, imagenet_lite0
+from .effnet import FEATURES, EfficientNetLite, imagenet_backbone
 from .multidata import Part
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ EMA_DECAY = 0.999
 
 
 class MultiTaskNet(nn.Module):
-    def __init__(self, backbone: EfficientNetLite0) -> None:
+    def __init__(self, backbone: EfficientNetLite) -> None:
         super().__init__()
         self.backbone = backbone
         self.dropout = nn.Dropout(0.2)
@@ -272,17 +272,18 @@ def last_epoch(work: Path) -> int:
 def train(parts: dict[str, dict[str, Part]], work: Path, epochs: int = 5, batch: int = 64,
           lr: float = 1e-3, seed: int = 0, refine: int = 0, polish: int = 0, cycles: int = 1,
           polish_parts: dict[str, dict[str, Part]] | None = None, device: str = "cpu",
-          freeze: int = FROZEN_BLOCKS) -> tuple[MultiTaskNet, MultiTaskNet]:
+          freeze: int = FROZEN_BLOCKS, backbone: str = "lite0") -> tuple[MultiTaskNet, MultiTaskNet]:
     """Train ``epochs`` + ``refine`` epochs (see :func:`schedule`), then ``cycles`` x ``polish`` epochs with
     every layer trainable (:func:`polish_schedule`; the frozen layers' batch norms keep their
     ImageNet statistics) on ``polish_parts`` when given (the same faces cropped at a larger
     size: the network is fully convolutional), or resume from the last
     ``work/multitask-epoch-N.pt``; return the network and the EMA of its weights. ``freeze``: how
     many blocks (after the stem) the first epochs leave as ImageNet made them (0: none);
-    ``device``: where to train (``cuda`` on a GPU machine)."""
+    ``device``: where to train (``cuda`` on a GPU machine); ``backbone``: ``lite0`` or ``lite2``
+    (:data:`.effnet.STAGES`), from ImageNet."""
     torch.manual_seed(seed)
     torch.set_num_threads(THREADS)
-    net = MultiTaskNet(imagenet_lite0()).to(device, memory_format=torch.channels_last)
+    net = MultiTaskNet(imagenet_backbone(backbone)).to(device, memory_format=torch.channels_last)
     ema = copy.deepcopy(net)
     train_parts = list(parts["train"].values())
     steps_per_epoch = sum(_drawn(p) for p in train_parts) // batch

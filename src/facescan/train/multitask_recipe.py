@@ -1,4 +1,4 @@
-"""The recipe of the default attribute model: the multi-task EfficientNet-Lite0
+"""The recipe of the default attribute model: the multi-task EfficientNet-Lite0 (or -Lite2)
 (:mod:`.multitask`) trained, its weights chosen, calibrated, exported and quantised
 (``facescan train multitask``)."""
 
@@ -15,24 +15,24 @@ from .report import sha256
 log = logging.getLogger(__name__)
 
 # the recipe's training settings (facescan.train.multitask.train): epochs before polishing, faces
-# per step, peak learning rate, blocks left frozen in the first epochs (0: none)
-EPOCHS, BATCH, LR, FREEZE = 13, 128, 1.4e-3, 0
+# per step, peak learning rate, blocks left frozen in the first epochs (0: none), backbone
+EPOCHS, BATCH, LR, FREEZE, BACKBONE = 13, 128, 1.4e-3, 0, "lite0"
 
 
 def run_name(epochs: int, refine: int, polish: int, cycles: int, size: int, seed: int,
-             batch: int = BATCH, lr: float = LR, freeze: int = FREEZE) -> str:
+             batch: int = BATCH, lr: float = LR, freeze: int = FREEZE, backbone: str = BACKBONE) -> str:
     """The work folder of a run: its settings that differ from the recipe's, in the name."""
     extra = {"c": cycles if cycles > 1 else None, "x": size if size != MULTITASK_SIZE else None,
              "b": batch if batch != BATCH else None, "lr": lr if lr != LR else None,
-             "f": freeze if freeze != FREEZE else None}
+             "f": freeze if freeze != FREEZE else None, "n": backbone if backbone != BACKBONE else None}
     return f"multitask-e{epochs}r{refine}p{polish}" + "".join(f"{k}{v}" for k, v in extra.items() if v is not None) + f"-s{seed}"
 
 
 def build_multitask(data: Path, out: Path, work: Path, epochs: int = EPOCHS, seed: int = 0, refine: int = 0,
                     polish: int = 4, fairface: Path | None = None,
                     polish_size: int = MULTITASK_POLISH_SIZE, cycles: int = 2, device: str = "cpu",
-                    batch: int = BATCH, lr: float = LR, freeze: int = FREEZE) -> dict:
-    """The multi-task EfficientNet-Lite0 (facescan.train.multitask) on FairFace train (the folder
+                    batch: int = BATCH, lr: float = LR, freeze: int = FREEZE, backbone: str = BACKBONE) -> dict:
+    """The multi-task EfficientNet-Lite0 or -Lite2 (``backbone``; facescan.train.multitask) on FairFace train (the folder
     ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
     and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
     Of the trained weights and their moving average, the one with the better FairFace
@@ -49,14 +49,14 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = EPOCHS, see
 
     start = time.time()
     size = polish_size if polish else MULTITASK_SIZE
-    run = work / run_name(epochs, refine, polish, cycles, size, seed, batch, lr, freeze)
+    run = work / run_name(epochs, refine, polish, cycles, size, seed, batch, lr, freeze, backbone)
     parts = load_parts(data, work, MULTITASK_CROP, size, CONTEXT_SEED, fairface=fairface)
     first = parts
     if size != MULTITASK_SIZE and mt.last_epoch(run) < epochs + refine:
         first = load_parts(data, work, MULTITASK_CROP, MULTITASK_SIZE, CONTEXT_SEED, fairface=fairface)
     trained, ema = mt.train(first, run, epochs=epochs, seed=seed, refine=refine, polish=polish, cycles=cycles,
                             polish_parts=parts if first is not parts else None, device=device, batch=batch,
-                            lr=lr, freeze=freeze)
+                            lr=lr, freeze=freeze, backbone=backbone)
     report = finish(trained.cpu(), ema.cpu(), parts, run, out, size)
     report["seconds"] = round(time.time() - start)
     return report
