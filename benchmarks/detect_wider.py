@@ -30,6 +30,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from PIL import Image
 from detect_groups import average_precision, match  # benchmarks/ is on sys.path when run as a script
 from report import measured, publish
 
@@ -41,6 +42,8 @@ SIZES = (("10-16 px", 10, 16), ("16-24 px", 16, 24), ("24-48 px", 24, 48), ("48 
 # recall rows by the annotators' labels: (row, column of the gt line, value)
 KINDS = (("partly covered", 8, 1), ("heavily covered", 8, 2), ("odd pose (lying, upside down, turned away)", 9, 1),
          ("heavy blur", 4, 2))
+# the smallest faces counted in the "cut by the photo's border" row (px tall)
+CUT_MIN = 24
 # column name -> (detector, --detect-scales)
 DETECTORS = {"yunet auto (default)": ("yunet", "auto"), "yunet auto before mirror (previous default)": None,
              "yunet 1 pass": ("yunet", "1"), "yunet 1,2": ("yunet", "1,2"), "mtcnn": ("mtcnn", None),
@@ -65,12 +68,22 @@ def read_truth(path: Path) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray
     return out
 
 
-def photos(every: int, part: str, width: int | None) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+def photos(every: int, part: str, width: int | None,
+           cut_only: bool = False) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """(RGB photo, face boxes, ignored flags, label columns) of the chosen part, resized to
-    ``width`` px wide (boxes with it) when given."""
+    ``width`` px wide (boxes with it) when given; ``cut_only``: only the photos holding a face
+    cut by the border (:data:`CUT_MIN` px or more, as published)."""
     from facescan.io import load_image
 
     chosen = read_truth(WIDER / "wider_face_split" / "wider_face_val_bbx_gt.txt")[::every]
+    if cut_only:
+        def has_cut(name: str, boxes: np.ndarray, invalid: np.ndarray) -> bool:
+            with Image.open(WIDER / "WIDER_val" / "images" / name) as img:  # reads the header only
+                w, h = img.size
+            cut = cut_by_border(np.empty((h, w)), boxes)
+            return bool((cut & ~invalid & (boxes[:, 3] - boxes[:, 1] >= CUT_MIN)).any())
+
+        chosen = [c for c in chosen if has_cut(*c[:3])]
     chosen = chosen[0::2] if part == "tune" else chosen[1::2]
     out = []
     for name, boxes, invalid, labels in chosen:
@@ -83,10 +96,17 @@ def photos(every: int, part: str, width: int | None) -> list[tuple[np.ndarray, n
     return out
 
 
+def cut_by_border(img: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Which boxes touch the photo's border (within 2 px): faces the frame cuts off."""
+    h, w = img.shape[:2]
+    return (boxes[:, 0] <= 2) | (boxes[:, 1] <= 2) | (boxes[:, 2] >= w - 3) | (boxes[:, 3] >= h - 3)
+
+
 def measure(det, items: list) -> dict:
     heights = np.concatenate([b[:, 3] - b[:, 1] for _, b, _, _ in items])
     counted = ~np.concatenate([ign for _, _, ign, _ in items])
     labels = np.concatenate([lab for *_, lab in items])
+    cut = np.concatenate([cut_by_border(img, b) for img, b, _, _ in items]) & (heights >= CUT_MIN)
     matched = np.zeros(len(heights), bool)
     scored, offset, seconds = [], 0, 0.0
     for img, truth, ignored, _ in items:
@@ -101,6 +121,7 @@ def measure(det, items: list) -> dict:
     return {"recall": matched[counted].mean(),
             **{k: matched[counted & (heights >= lo) & (heights < hi)].mean() for k, lo, hi in SIZES},
             **{k: matched[counted & (labels[:, col] == v)].mean() for k, col, v in KINDS},
+            f"cut by the photo's border ({CUT_MIN} px and more)": matched[counted & cut].mean(),
             "precision": hits / max(1, len(scored)), "false per photo": (len(scored) - hits) / len(items),
             "AP (IoU 0.4)": average_precision(scored, int(counted.sum())), "ms per photo": 1000 * seconds / len(items)}
 
@@ -110,6 +131,8 @@ def table(rows: dict, items: list, title: str) -> list[str]:
     counted = ~np.concatenate([ign for _, _, ign, _ in items])
     names = list(rows)
     counts = ", ".join(f"{k}: {int((counted & (heights >= lo) & (heights < hi)).sum())}" for k, lo, hi in SIZES)
+    cut = np.concatenate([cut_by_border(img, b) for img, b, _, _ in items]) & (heights >= CUT_MIN)
+    counts += f"; cut by the border, {CUT_MIN} px and more: {int((counted & cut).sum())}"
     lines = [f"{title}: {len(items)} photos, {int(counted.sum())} faces counted ({counts}); "
              f"{int((~counted).sum())} ignored (invalid, or under {MIN_FACE} px):", "",
              "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
@@ -132,15 +155,18 @@ def main() -> None:
     ap.add_argument("--part", choices=("tune", "report"), default="report")
     ap.add_argument("--widths", default="512,1024", help="photo widths to run at (1024: as published)")
     ap.add_argument("--only", nargs="+", choices=list(DETECTORS), help="columns to run (default: all)")
+    ap.add_argument("--cut-only", action="store_true", help="only the photos holding a face of 24 px or more "
+                    "cut by the border (as published)")
     ap.add_argument("--write", help="save results/detect_wider.json and regenerate this file (BENCHMARKS.md)")
     args = ap.parse_args()
     start = time.perf_counter()
     lines: list[str] = []
     for width in (int(w) for w in args.widths.split(",")):
-        items = photos(args.every, args.part, width)
+        items = photos(args.every, args.part, width, args.cut_only)
         rows = {name: measure(detector(name), items) for name in args.only or DETECTORS}
         lines += table(rows, items, f"WIDER FACE val ({args.part} part), photos {width} px wide") + [""]
-    meta = measured(f"python benchmarks/detect_wider.py --every {args.every} --part {args.part} --widths {args.widths}",
+    meta = measured(f"python benchmarks/detect_wider.py --every {args.every} --part {args.part} --widths {args.widths}"
+                    + (" --cut-only" if args.cut_only else ""),
                     time.perf_counter() - start)
     publish("detect_wider", meta, "\n".join(lines).strip(), args.write)
 

@@ -65,7 +65,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--freeze", type=int, help="multitask: blocks after the stem left as ImageNet made them "
                    "in the first epochs (default: the recipe's, 0: every layer trained from the start)")
     p.add_argument("--backbone", choices=["lite0", "lite2"], help="multitask: EfficientNet-Lite0 (the recipe's) or "
-                   "-Lite2 (1.1x wider, 1.2x deeper: ~2.5x the time of a training step), from ImageNet")
+                   "-Lite2 (1.1x wider, 1.2x deeper: ~1.2x the time of a training step at 112 px), from ImageNet")
     p.add_argument("--device", default="cpu", help="multitask: where to train: cpu (default), or cuda on a GPU machine "
                    "(the default recipe: ~7 minutes of training on one H200, ~5 hours on 2 CPU cores)")
     p.add_argument("--seed", type=int, default=0)
