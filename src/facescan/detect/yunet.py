@@ -61,8 +61,9 @@ class YuNet:
     (automatic) adds, for images larger than twice :data:`COARSE_SIDE` at the base scale, a
     cheap coarse pass over the padded image for faces that fill the frame; and a pass at
     :data:`FINE_SCALE` times the base scale (~6x the time of the first), keeping faces under
-    :data:`FINE_MAX` pixels (bigger ones only from :data:`FINE_MAX_MIN_SCORE`), when the first passes found a face smaller than :data:`FINE_BELOW`
-    pixels (photos of any size: a group photo of 512 px too) or, in those larger images, none.
+    :data:`FINE_MAX` pixels (bigger ones only from :data:`FINE_MAX_MIN_SCORE`), when the first
+    passes found a face smaller than :data:`FINE_BELOW` pixels (photos of any size: a group
+    photo of 512 px too) or, in those larger images, none.
     Where a small face was found, that second look sees the photo and its mirror image
     (``fine_mirror``; twice its time), and with ``rescue`` its doubtful faces are checked by
     MTCNN's O-Net (:data:`FINE_CHECK_MIN`).

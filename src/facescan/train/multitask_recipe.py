@@ -32,9 +32,10 @@ def build_multitask(data: Path, out: Path, work: Path, epochs: int = EPOCHS, see
                     polish: int = 4, fairface: Path | None = None,
                     polish_size: int = MULTITASK_POLISH_SIZE, cycles: int = 2, device: str = "cpu",
                     batch: int = BATCH, lr: float = LR, freeze: int = FREEZE, backbone: str = BACKBONE) -> dict:
-    """The multi-task EfficientNet-Lite0 or -Lite2 (``backbone``; facescan.train.multitask) on FairFace train (the folder
-    ``fairface`` holding ``fairface_label_train.csv`` and ``train/``; default ``data/fairface``)
-    and every labelled face in ``data`` (the folder holding utkface/, celeba/, aaf/, fer2013/).
+    """The multi-task EfficientNet-Lite0 or -Lite2 (``backbone``; facescan.train.multitask) on
+    FairFace train (the folder ``fairface`` holding ``fairface_label_train.csv`` and ``train/``;
+    default ``data/fairface``) and every labelled face in ``data`` (the folder holding utkface/,
+    celeba/, aaf/, fer2013/).
     Of the trained weights and their moving average, the one with the better FairFace
     validation (mean of gender, race and age-group accuracy) is kept; then calibrated on the
     validation parts (facescan.train.multitask.calibrate), exported to float32 ONNX and
