@@ -30,10 +30,9 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image
 from detect_groups import average_precision, match  # benchmarks/ is on sys.path when run as a script
+from PIL import Image
 from report import measured, publish
-
 
 ROOT = Path(__file__).resolve().parents[1]
 WIDER = Path(os.environ.get("FACESCAN_WIDER", ROOT.parent / "wider"))
@@ -133,8 +132,8 @@ def table(rows: dict, items: list, title: str) -> list[str]:
     counts = ", ".join(f"{k}: {int((counted & (heights >= lo) & (heights < hi)).sum())}" for k, lo, hi in SIZES)
     cut = np.concatenate([cut_by_border(img, b) for img, b, _, _ in items]) & (heights >= CUT_MIN)
     counts += f"; cut by the border, {CUT_MIN} px and more: {int((counted & cut).sum())}"
-    lines = [f"{title}: {len(items)} photos, {int(counted.sum())} faces counted ({counts}); "
-             f"{int((~counted).sum())} ignored (invalid, or under {MIN_FACE} px):", "",
+    lines = [(f"{title}: {len(items)} photos, {int(counted.sum())} faces counted ({counts}); "
+              f"{int((~counted).sum())} ignored (invalid, or under {MIN_FACE} px):"), "",
              "| | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     for key in next(iter(rows.values())):
         fmt = (lambda v: f"{v:.2f}") if key == "false per photo" else (lambda v: f"{v:.0f}") if key.startswith("ms") \
