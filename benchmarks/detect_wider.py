@@ -79,8 +79,7 @@ def photos(every: int, part: str, width: int | None,
         def has_cut(name: str, boxes: np.ndarray, invalid: np.ndarray) -> bool:
             with Image.open(WIDER / "WIDER_val" / "images" / name) as img:  # reads the header only
                 w, h = img.size
-            cut = cut_by_border(np.empty((h, w)), boxes)
-            return bool((cut & ~invalid & (boxes[:, 3] - boxes[:, 1] >= CUT_MIN)).any())
+            return bool((cut_by_border(boxes, (h, w)) & ~invalid).any())
 
         chosen = [c for c in chosen if has_cut(*c[:3])]
     chosen = chosen[0::2] if part == "tune" else chosen[1::2]
@@ -95,17 +94,19 @@ def photos(every: int, part: str, width: int | None,
     return out
 
 
-def cut_by_border(img: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """Which boxes touch the photo's border (within 2 px): faces the frame cuts off."""
-    h, w = img.shape[:2]
-    return (boxes[:, 0] <= 2) | (boxes[:, 1] <= 2) | (boxes[:, 2] >= w - 3) | (boxes[:, 3] >= h - 3)
+def cut_by_border(boxes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Which boxes of a photo of ``shape`` (height, width, ...) are faces of :data:`CUT_MIN` px
+    or more touching its border (within 2 px): faces the frame cuts off."""
+    h, w = shape[:2]
+    touching = (boxes[:, 0] <= 2) | (boxes[:, 1] <= 2) | (boxes[:, 2] >= w - 3) | (boxes[:, 3] >= h - 3)
+    return touching & (boxes[:, 3] - boxes[:, 1] >= CUT_MIN)
 
 
 def measure(det, items: list) -> dict:
     heights = np.concatenate([b[:, 3] - b[:, 1] for _, b, _, _ in items])
     counted = ~np.concatenate([ign for _, _, ign, _ in items])
     labels = np.concatenate([lab for *_, lab in items])
-    cut = np.concatenate([cut_by_border(img, b) for img, b, _, _ in items]) & (heights >= CUT_MIN)
+    cut = np.concatenate([cut_by_border(b, img.shape) for img, b, _, _ in items])
     matched = np.zeros(len(heights), bool)
     scored, offset, seconds = [], 0, 0.0
     for img, truth, ignored, _ in items:
@@ -130,7 +131,7 @@ def table(rows: dict, items: list, title: str) -> list[str]:
     counted = ~np.concatenate([ign for _, _, ign, _ in items])
     names = list(rows)
     counts = ", ".join(f"{k}: {int((counted & (heights >= lo) & (heights < hi)).sum())}" for k, lo, hi in SIZES)
-    cut = np.concatenate([cut_by_border(img, b) for img, b, _, _ in items]) & (heights >= CUT_MIN)
+    cut = np.concatenate([cut_by_border(b, img.shape) for img, b, _, _ in items])
     counts += f"; cut by the border, {CUT_MIN} px and more: {int((counted & cut).sum())}"
     lines = [(f"{title}: {len(items)} photos, {int(counted.sum())} faces counted ({counts}); "
               f"{int((~counted).sum())} ignored (invalid, or under {MIN_FACE} px):"), "",

@@ -187,22 +187,20 @@ class YuNet:
         if not kept and self.rescue:
             kept = self._mtcnn_faces(image, "mtcnn/rescue", RESCUE_MIN_FACE * min(h, w))
         if not kept and self.rescue:  # last: smaller and padded, for a face too big and cut to fire
-            shrink = min(RESCUE_SHRINK * base, COARSE_SIDE / (longest * (1 + 2 * RESCUE_PAD)))
-            kept = merge(self._pass(bgr, shrink, RESCUE_PAD, "rescue"), self.max_faces)
-        if not kept and self.rescue:  # a head tilted far over
-            kept = merge([d for angle in RESCUE_ANGLES for d in self._rotated_pass(bgr, angle, RESCUE_SHRINK * base)],
-                         self.max_faces)
+            kept = merge(self._pass(bgr, rescue_factor(base, longest), RESCUE_PAD, "rescue"), self.max_faces)
+        if not kept and self.rescue:  # a head tilted far over (the turned canvas spans the diagonal)
+            factor = rescue_factor(base, float(np.hypot(w, h)))
+            kept = merge([d for angle in RESCUE_ANGLES for d in self._rotated_pass(bgr, angle, factor)], self.max_faces)
         return kept
 
     def _rotated_pass(self, bgr: np.ndarray, angle: float, factor: float) -> list[Detection]:
-        """The rescue look at the photo turned by ``angle`` degrees (on a square canvas in its
-        mean colour, padded, at most :data:`COARSE_SIDE` pixels wide: it looks for a head that
+        """The rescue look at the photo shrunk by ``factor`` (:func:`rescue_factor`) and turned by
+        ``angle`` degrees (on a square canvas in its mean colour, padded: it looks for a head that
         fills the frame); each face's centre and landmarks turned back, its box kept upright at
         its size (the aligned crop levels the eyes afterwards). Source ``"yunet/rescue-rotated"``."""
         import cv2
 
         h, w = bgr.shape[:2]
-        factor = min(factor, COARSE_SIDE / (np.hypot(w, h) * (1 + 2 * RESCUE_PAD)))
         small = cv2.resize(bgr, (max(1, round(w * factor)), max(1, round(h * factor))), interpolation=cv2.INTER_AREA)
         sh, sw = small.shape[:2]
         side = int(np.ceil(np.hypot(sw, sh)))
@@ -245,6 +243,13 @@ class YuNet:
             if self._mtcnn is None:
                 self._mtcnn = MTCNN(max_faces=self.max_faces)
         return self._mtcnn
+
+
+def rescue_factor(base: float, extent: float) -> float:
+    """The scale of the rescue looks at a photo whose canvas spans ``extent`` pixels (its longer
+    side, or its diagonal when turned): :data:`RESCUE_SHRINK` times the base scale, the padded
+    canvas at most :data:`COARSE_SIDE` pixels wide."""
+    return min(RESCUE_SHRINK * base, COARSE_SIDE / (extent * (1 + 2 * RESCUE_PAD)))
 
 
 def mirrored(d: Detection, width: int) -> Detection:

@@ -57,7 +57,6 @@ class EfficientNetLite(nn.Module):
 
     def __init__(self, variant: str = "lite0") -> None:
         super().__init__()
-        self.variant = variant
         self._conv_stem = SameConv(3, 32, 3, 2, bias=False, pad_in_conv=True)
         self._bn0 = nn.BatchNorm2d(32, **_BN)
         blocks, cin = [], 32
