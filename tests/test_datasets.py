@@ -143,6 +143,35 @@ def test_rafdb_basic_layout(tmp_path):
     assert [s.labels["emotion"] for s in test] == ["happy"] and sum(test.skipped.values()) == 1
 
 
+def test_ckplus_published_layout_and_protocols(tmp_path):
+    # CK+: cohn-kanade-images/S/NNN/frames, Emotion/S/NNN/<last frame>_emotion.txt (1-7, as published:
+    # one float per file); a sequence without a label file is not a sample
+    sequences = {("S005", "001"): (4, " 3.0000000e+00\n"), ("S010", "002"): (5, " 2.0000000e+00\n"),
+                 ("S011", "001"): (3, "   7.0000000e+00\n"), ("S014", "003"): (2, None), ("S022", "001"): (3, "x")}
+    for (subject, seq), (n, label) in sequences.items():
+        for i in range(1, n + 1):
+            _jpg(tmp_path / "cohn-kanade-images" / subject / seq / f"{subject}_{seq}_{i:08d}.png", seed=i, grey=True)
+        if label is not None:
+            target = tmp_path / "Emotion" / subject / seq / f"{subject}_{seq}_{n:08d}_emotion.txt"
+            target.parent.mkdir(parents=True)
+            target.write_text(label)
+    peak = open_dataset(f"ckplus:{tmp_path}")
+    assert [(s.id, s.labels["emotion"]) for s in peak] == [
+        ("S005/001/S005_001_00000004.png", "disgust"), ("S010/002/S010_002_00000005.png", "contempt"),
+        ("S011/001/S011_001_00000003.png", "surprise")]
+    assert peak.label_sets == {"emotion": "affectnet8"} and peak.skipped == {
+        "unreadable label file (expected one number 1-7)": 1}
+    last3 = open_dataset(f"ckplus:{tmp_path}", "last3")
+    assert len(last3) == 9 and {s.labels["emotion"] for s in last3 if s.id.startswith("S005")} == {"disgust"}
+    neutral = open_dataset(f"ckplus:{tmp_path}", "neutral")
+    assert [s.labels["emotion"] for s in neutral if s.id.startswith("S011")] == ["neutral", "surprise"]
+    assert [s.labels["emotion"] for s in open_dataset(f"ckplus:{tmp_path}", "peak6")] == ["disgust", "surprise"]
+    with pytest.raises(ConfigError, match="Emotion/"):
+        open_dataset(f"ckplus:{tmp_path / 'cohn-kanade-images'}")
+    with pytest.raises(ConfigError, match="peak, last3"):
+        open_dataset(f"ckplus:{tmp_path}", "test")
+
+
 def test_lfw_pairs_real_and_not_samples(lfw_dir, tmp_path):
     lfw = lfw_dir
     assert "lfw" not in DATASETS  # pairs, not labelled samples

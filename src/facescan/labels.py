@@ -107,6 +107,8 @@ AFFECTNET_SKIPPED_IDS = {8: "none", 9: "uncertain", 10: "non-face"}
 AFFECTNET_FOLDER_NAMES = {"neutral": "neutral", "happy": "happy", "happiness": "happy", "sad": "sad",
                           "sadness": "sad", "surprise": "surprise", "fear": "fear", "disgust": "disgust",
                           "anger": "angry", "angry": "angry", "contempt": "contempt"}
+# CK+ Emotion/*_emotion.txt: 0 neutral (not used in the release's files), 1-7 the expressions
+CKPLUS_IDS = dict(enumerate(("neutral", "angry", "contempt", "disgust", "fear", "happy", "sad", "surprise")))
 # RAF-DB basic: labels 1-7
 RAFDB7_TO_FER7 = {1: "surprise", 2: "fear", 3: "disgust", 4: "happy", 5: "sad", 6: "angry", 7: "neutral"}
 # AffectNet 8 <-> FER 7: the same names; contempt has no FER2013 counterpart

@@ -16,6 +16,7 @@ from .aaf import open_aaf
 from .affectnet import open_affectnet
 from .base import Dataset, Sample, split_of
 from .celeba import open_celeba
+from .ckplus import open_ckplus
 from .fairface import open_fairface
 from .fer2013 import open_fer2013, read_fer2013_csv, read_fer2013_folders
 from .ferplus import open_ferplus
@@ -31,7 +32,7 @@ __all__ = ["DATASETS", "Dataset", "Pair", "Sample", "open_dataset", "read_fer201
 DATASETS: dict[str, Callable[..., Dataset]] = {
     "fairface": open_fairface, "utkface": open_utkface, "affectnet": open_affectnet,
     "fer2013": open_fer2013, "ferplus": open_ferplus, "rafdb": open_rafdb, "celeba": open_celeba,
-    "aaf": open_aaf, "csv": open_csv, "folder": open_folder,
+    "aaf": open_aaf, "ckplus": open_ckplus, "csv": open_csv, "folder": open_folder,
 }
 VERIFICATION = {"lfw"}  # pair data sets: scored with identity embedders (facescan.eval.lfw)
 
