@@ -128,16 +128,19 @@ def test_tracker_keeps_id_through_a_short_gap_and_ends_lost_tracks():
     assert [t.id for t in ended] == [1] and ended[0].frames == 6 and tracker.finish() == []
 
 
-@pytest.mark.parametrize("min_frames", [1, 2])
-def test_a_face_seen_once_is_not_a_track_unless_asked(min_frames):
+@pytest.mark.parametrize("min_frames", [1, 2, None])
+def test_a_face_seen_once_or_twice_is_not_a_track_unless_asked(min_frames):
     from facescan.types import Face
 
-    tracker = Tracker(min_frames=min_frames)
+    tracker = Tracker() if min_frames is None else Tracker(min_frames=min_frames)
     person, flash = Face((10.0, 10.0, 50.0, 50.0), 0.9), Face((200.0, 10.0, 240.0, 50.0), 0.7)
-    ids = [tracker.update(k, k * 0.2, [person, flash] if k == 2 else [person]) for k in range(5)]
-    assert ids[2] == [1, 2]  # the per-frame result names both
-    assert [t.id for t in tracker.finish()] == ([1, 2] if min_frames == 1 else [1])
-    assert tracker.dropped == min_frames - 1
+    ghost = Face((100.0, 100.0, 140.0, 140.0), 0.7)  # seen once, far from the others
+    frames = [[person], [person], [person, flash], [person, flash, ghost], [person]]
+    ids = [tracker.update(k, k * 0.2, faces) for k, faces in enumerate(frames)]
+    assert ids[2] == [1, 2] and ids[3] == [1, 2, 3]  # the per-frame results name every face
+    kept = {1: [1, 2, 3], 2: [1, 2], None: [1]}[min_frames]  # the default asks for 3 frames
+    assert [t.id for t in tracker.finish()] == kept
+    assert tracker.dropped == 3 - len(kept)
 
 
 def test_truncated_video_keeps_frames_then_says_where_it_stopped(clip, tmp_path):

@@ -146,6 +146,7 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from .. import registry
     from ..pipeline import ALL_ATTRIBUTES, ATTRIBUTES, DEFAULT_BACKEND
+    from ..video.track import MIN_FRAMES
 
     p = sub.add_parser("video", help="analyse videos, image sequences, webcams or streams; faces tracked per person")
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders of them, an image sequence "
@@ -170,9 +171,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "face and used by the tracker to tell people apart (slower)")
     p.add_argument("--max-lost", type=float, default=2.0, metavar="S",
                    help="a track ends when its face is not seen for S seconds (default 2)")
-    p.add_argument("--min-track-frames", type=int, default=2, metavar="N",
-                   help="report only tracks seen in at least N analysed frames (default 2: a face seen once is "
-                   "most often a false one; 1 reports every track); the per-frame records keep every face")
+    p.add_argument("--min-track-frames", type=int, default=MIN_FRAMES, metavar="N",
+                   help=f"report only tracks seen in at least N analysed frames (default {MIN_FRAMES}: a face seen "
+                   "once or twice is most often a false one; 1 reports every track); the per-frame records keep "
+                   "every face")
     p.add_argument("--timeout", type=float, default=10.0, metavar="S",
                    help="streams: seconds to wait for opening and for each read (default 10)")
     p.add_argument("--sequence-fps", type=float, default=25.0, metavar="F",

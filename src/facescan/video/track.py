@@ -132,6 +132,12 @@ def _crop(image: np.ndarray, box: Box, margin: float = 0.25) -> np.ndarray:
     return image[y1:max(y1 + 1, y2), x1:max(x1 + 1, x2)].copy()
 
 
+# tracks seen in fewer analysed frames are not reported: the 3 hits that SORT and DeepSORT ask of
+# a track before confirming it. False faces in a real classroom clip (the back of a head, a hair
+# bun) made tracks one or two frames long (issue 27); at the default 5 frames per second a real
+# face has to stay 0.4 s to be reported
+MIN_FRAMES = 3
+
 class Tracker:
     """Feed it each analysed frame in order (:meth:`update`); collect tracks as they end
     (:meth:`pop_ended`) and the rest at the end of the video (:meth:`finish`).
@@ -139,14 +145,15 @@ class Tracker:
     ``keep_boxes``/``keep_predictions`` keep each track's per-frame boxes/predictions (memory
     grows with a track's length: the command line keeps boxes only, its frames file has the
     predictions); ``thumbnails`` keeps each track's best face crop. Tracks seen in fewer than
-    ``min_frames`` analysed frames are not returned (:attr:`dropped` counts them): a face seen
-    once is most often a false one (the back of a head, a pattern), and a real face seen that
-    briefly tells little; their faces keep their track ids in the per-frame results.
+    ``min_frames`` analysed frames (default :data:`MIN_FRAMES`) are not returned (:attr:`dropped`
+    counts them): a face seen once or twice is most often a false one (the back of a head, a
+    pattern), and a real face seen that briefly tells little; their faces keep their track ids
+    in the per-frame results.
     """
 
     def __init__(self, max_lost_s: float = 2.0, iou_min: float = 0.1, max_dist: float = 1.0,
                  embed_min: float = 0.25, reid_sim: float = 0.5, keep_boxes: bool = True,
-                 keep_predictions: bool = True, thumbnails: bool = False, min_frames: int = 2) -> None:
+                 keep_predictions: bool = True, thumbnails: bool = False, min_frames: int = MIN_FRAMES) -> None:
         self.max_lost_s, self.iou_min, self.max_dist = max_lost_s, iou_min, max_dist
         self.embed_min, self.reid_sim = embed_min, reid_sim
         self._keep = (keep_boxes, keep_predictions)
