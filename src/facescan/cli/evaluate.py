@@ -86,14 +86,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
+    from ..datasets import DATASETS
     from ..pipeline import ATTRIBUTES, DEFAULT_BACKEND
 
     p = sub.add_parser("eval", help="evaluate backends on a labelled data set")
-    p.add_argument("--dataset", required=True, help="KIND:PATH, KIND: fairface, utkface, affectnet, "
-                   "fer2013, rafdb, csv, folder; lfw (View-2 pairs: scores identity embedders, see --model)")
-    p.add_argument("--split", help="fairface, affectnet: val (default), train; utkface: all (default), "
-                   "train, val, test; fer2013: test (default), train, private, all; rafdb: test "
-                   "(default), train, all; csv: a value of its split column; folder: a subfolder")
+    p.add_argument("--dataset", required=True, help=f"KIND:PATH, KIND: {', '.join(DATASETS)}; lfw (View-2 "
+                   "pairs: scores identity embedders, see --model); layouts: docs/evaluation.md")
+    p.add_argument("--split", help="fairface, affectnet: val (default), train; fairface also dev, fit; utkface: all "
+                   "(default), train, val, test; fer2013: test (default), train, private, all; rafdb: test "
+                   "(default), train, all; ckplus: peak (default), last3, neutral, peak6; csv: a value of its "
+                   "split column; folder: a subfolder; the others: docs/evaluation.md")
     p.add_argument("--columns", help="csv data sets: column names, e.g. path=img,emotion=expr")
     p.add_argument("--backend", default=DEFAULT_BACKEND, help="backend name(s), comma-separated")
     p.add_argument("--attributes", default=",".join(ATTRIBUTES))
