@@ -138,6 +138,7 @@ def _crop(image: np.ndarray, box: Box, margin: float = 0.25) -> np.ndarray:
 # face has to stay 0.4 s to be reported
 MIN_FRAMES = 3
 
+
 class Tracker:
     """Feed it each analysed frame in order (:meth:`update`); collect tracks as they end
     (:meth:`pop_ended`) and the rest at the end of the video (:meth:`finish`).
