@@ -287,3 +287,21 @@ def test_a_head_tilted_far_over_is_found_by_the_rotated_last_look(fairface_dir):
 def test_no_rescue_where_yunet_finds_a_face(chips):
     img = chips[0][0]
     assert [d.source for d in YuNet().detect(img)] == ["yunet"]
+
+
+def test_a_profile_beside_a_found_face_is_found_by_mtcnn_beside(fairface_dir):
+    """Two FairFace photos side by side on a 1280x720 canvas, one a profile (ear towards the
+    camera): YuNet finds the other face and misses it; the look beside found faces (MTCNN, for
+    faces from half the smallest found one's size) finds it, without moving the face YuNet found."""
+    from facescan.io import load_image
+
+    canvas = np.full((720, 1280, 3), 120, np.uint8)
+    canvas[100:400, 100:400] = cv2.resize(load_image(fairface_dir / "train" / "1.jpg"), (300, 300))
+    canvas[120:420, 700:1000] = cv2.resize(load_image(fairface_dir / "train" / "232.jpg"), (300, 300))
+    before = YuNet(beside=False).detect(canvas)
+    assert [d.source for d in before] == ["yunet"] and before[0].bbox[2] < 450
+    found = sorted(YuNet().detect(canvas), key=lambda d: d.bbox[0])  # left to right
+    assert [d.source for d in found] == ["yunet", "mtcnn/beside"] and found[0] == before[0]
+    x1, y1, x2, y2 = found[1].bbox  # on the profile: its centre in that photo, its size a face's
+    assert 700 < (x1 + x2) / 2 < 1000 and 120 < (y1 + y2) / 2 < 420 and 90 < x2 - x1 < 360
+    assert found[1].landmarks is not None and all(x1 <= x <= x2 and y1 <= y <= y2 for x, y in found[1].landmarks)

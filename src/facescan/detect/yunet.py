@@ -9,7 +9,7 @@ import threading
 import numpy as np
 
 from ..models import get_spec
-from .base import Detection, merge, parse_scales
+from .base import MERGE_IOU, Detection, iou, merge, parse_scales
 
 # the coarse pass of "auto": the whole image at this longest side (faces filling the frame)
 COARSE_SIDE = 320
@@ -44,6 +44,18 @@ FINE_CHECK_BELOW, FINE_CHECK_MIN = 0.7, 0.02
 # of the photo's shorter side up (MTCNN's own 16 px where that is less): the fine pass has looked
 # for smaller ones, and MTCNN's search down to 16 px cost ~100 ms of a 1280x720 photo without a face
 RESCUE_MIN_FACE = 1 / 16
+# a large photo where YuNet found only faces too big for its second look, the smallest at least
+# BESIDE_FROM of the shorter side (a portrait, a selfie, a few people), is also searched by MTCNN
+# for faces from BESIDE_MIN times that face's height up: YuNet misses some profiles and covered
+# faces beside the faces it finds, which MTCNN sees (FairFace photos its first pass misses, each
+# beside a face it finds on a 1280x720 canvas: 28 -> 32 of 36, benchmarks/detect_real.py).
+# MTCNN's faces count from BESIDE_MIN_SCORE where no found face overlaps them: those it found
+# there scored 0.98-1.0, its false faces beside found ones on WIDER FACE's `tune` photos (a
+# hand at the chin, a neck, a shoe) up to 0.96 (benchmarks/detect_wider.py: none left). It searches a copy shrunk until the smallest face it
+# looks for is BESIDE_SIDE pixels, its shorter side at most BESIDE_CANVAS, with the found faces
+# hidden (filled): on a 1280x720 photo of six 128-256 px faces it costs ~15 ms (27 -> 42 ms; on
+# the whole photo, faces shown, ~70 ms more, nearly all in MTCNN's later stages on found faces)
+BESIDE_MIN, BESIDE_MIN_SCORE, BESIDE_SIDE, BESIDE_CANVAS, BESIDE_FROM = 0.5, 0.97, 64, 360, 0.15
 # the last look at a photo where nothing else found a face: this size, with this much padding
 # (the padded canvas at most COARSE_SIDE wide: it looks for a face filling the frame)
 RESCUE_SHRINK, RESCUE_PAD = 0.6, 0.3
@@ -72,7 +84,10 @@ class YuNet:
     merged by :func:`merge`. With automatic scales and ``rescue``, a photo up to twice
     :data:`COARSE_SIDE` where a face under :data:`FINE_BELOW` pixels was found (a group photo
     of 512 px, say) is also searched by MTCNN (source ``"mtcnn/group"``: it finds more of the
-    small and masked faces there, ``benchmarks/detect_groups.py``), and a photo where no pass found
+    small and masked faces there, ``benchmarks/detect_groups.py``), a larger photo whose smallest
+    face found is :data:`BESIDE_FROM` of its shorter side or more (a portrait, a selfie) is
+    searched by MTCNN too, for faces beside them (``beside``; source ``"mtcnn/beside"``:
+    profiles, covered faces), and a photo where no pass found
     a face is handed to MTCNN (source ``"mtcnn/rescue"``), and where that finds none too, YuNet
     looks once more at a smaller, padded copy (source ``"yunet/rescue"``), then at it turned by
     :data:`RESCUE_ANGLES` (``"yunet/rescue-rotated"``): YuNet alone misses
@@ -85,7 +100,7 @@ class YuNet:
 
     def __init__(self, score_threshold: float = 0.6, nms_threshold: float = 0.3,
                  min_side: int = 224, max_side: int = 1280, scales: tuple[float, ...] | None = None,
-                 max_faces: int = 0, rescue: bool = True, fine_mirror: bool = True) -> None:
+                 max_faces: int = 0, rescue: bool = True, fine_mirror: bool = True, beside: bool = True) -> None:
         self._path = str(get_spec("yunet").verified_path())
         self._thresholds = score_threshold, nms_threshold
         # one network per pass (and per thread): changing a network's input size is slow
@@ -95,6 +110,7 @@ class YuNet:
         self.scales, self.max_faces = scales, max_faces
         self.rescue = rescue and scales is None
         self.fine_mirror = fine_mirror
+        self.beside = beside and self.rescue
         self._mtcnn, self._rescue_lock = None, threading.Lock()
 
     def _net(self, role: str):  # -> cv2.FaceDetectorYN
@@ -184,6 +200,11 @@ class YuNet:
         if small and not large and self.rescue:  # a small group photo: MTCNN too
             found += self._mtcnn_faces(image, "mtcnn/group")
         kept = merge(found, self.max_faces)
+        if self.beside and kept and large and not small:
+            least = min(d.bbox[3] - d.bbox[1] for d in kept)
+            if least >= BESIDE_FROM * min(h, w):
+                kept = merge(kept + self._beside(image, kept, max(BESIDE_MIN * least, RESCUE_MIN_FACE * min(h, w))),
+                             self.max_faces)
         if not kept and self.rescue:
             kept = self._mtcnn_faces(image, "mtcnn/rescue", RESCUE_MIN_FACE * min(h, w))
         if not kept and self.rescue:  # last: smaller and padded, for a face too big and cut to fire
@@ -229,6 +250,29 @@ class YuNet:
         scores = self._rescuer().face_scores(np.ascontiguousarray(bgr[:, :, ::-1]), [d.bbox for d in doubtful])
         passed = iter(scores >= FINE_CHECK_MIN)  # in the order of ``doubtful``
         return [d for d in found if d.score >= FINE_CHECK_BELOW or next(passed)]
+
+    def _beside(self, image: np.ndarray, found: list[Detection], min_face: float) -> list[Detection]:
+        """MTCNN's faces of ``min_face`` pixels or more that none of ``found`` overlaps, scored
+        :data:`BESIDE_MIN_SCORE` or more; searched on a copy shrunk until ``min_face`` is
+        :data:`BESIDE_SIDE` pixels (its shorter side at most :data:`BESIDE_CANVAS`), the found
+        faces filled with the mean colour. Source ``"mtcnn/beside"``."""
+        import cv2
+
+        h, w = image.shape[:2]
+        f = min(1.0, BESIDE_SIDE / min_face, BESIDE_CANVAS / min(h, w))
+        small = image.copy() if f == 1.0 else cv2.resize(image, (max(1, round(w * f)), max(1, round(h * f))),
+                                                         interpolation=cv2.INTER_AREA)
+        fill = small.reshape(-1, small.shape[2]).mean(axis=0)
+        for d in found:  # hidden: MTCNN's later stages spent most of their time on them
+            x1, y1, x2, y2 = (max(0, round(v * f)) for v in d.bbox)
+            small[y1:y2, x1:x2] = fill
+        out = []
+        for d in self._rescuer().detect(small, min_face * f):
+            box = tuple(v / f for v in d.bbox)
+            if d.score >= BESIDE_MIN_SCORE and all(iou(box, k.bbox) < MERGE_IOU for k in found):
+                marks = tuple((x / f, y / f) for x, y in d.landmarks) if d.landmarks else None
+                out.append(dataclasses.replace(d, bbox=box, landmarks=marks, source="mtcnn/beside"))
+        return out
 
     def _mtcnn_faces(self, image: np.ndarray, source: str, min_face: float = 0.0) -> list[Detection]:
         return [dataclasses.replace(d, source=source) for d in self._rescuer().detect(image, min_face)]
