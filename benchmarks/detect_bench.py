@@ -6,7 +6,8 @@ on real photos; milliseconds per photo by size.
 Scenes are made here from real faces: UTKFace `test` chips (the face box in each chip is where
 YuNet finds it on the chip alone; chips where it finds none are not used) pasted on a heavily
 blurred, enlarged other photo. Conditions: face sizes from 16 px to filling the frame; faces cut
-by each edge (20-45% of the box outside); rotated 15-60 degrees; partly covered (a block over
+by each edge (20-45% of the box outside); a selfie (four faces of 150-250 px and a big one of
+250-400 px, 25-50% of it past the bottom or right border); rotated 15-60 degrees; partly covered (a block over
 20-40% of the face); crowds of 20-50 faces of 24-60 px; the same scenes grey or dark. A detection
 matches a true face at IoU >= 0.5 (rotated faces: its centre inside the true box and a size
 within 0.5-2x, as the true box of a rotated face is not axis-aligned). Real photos: LFW-a and
@@ -88,6 +89,10 @@ def paste(canvas: np.ndarray, chip: np.ndarray, box: Box, face: float, x: float,
     return (max(0.0, tx - fw / 2), max(0.0, ty - fh / 2), min(float(w), tx + fw / 2), min(float(h), ty + fh / 2))
 
 
+# four faces of 150-250 px and a fifth of 250-400 px cut by the bottom or right border
+SELFIE = "selfie: big faces, one cut"
+
+
 def scenes(kind: str, n: int, pool: list, seed: int) -> list[tuple[np.ndarray, list[Box]]]:
     rng = np.random.default_rng([seed, sum(map(ord, kind))])
     out = []
@@ -108,6 +113,8 @@ def scenes(kind: str, n: int, pool: list, seed: int) -> list[tuple[np.ndarray, l
             count = 6
         elif kind == "crowd 20-50":
             count, lo, hi = int(rng.integers(20, 51)), 24, 60
+        elif kind == SELFIE:
+            count, lo, hi = 5, 150, 250
         else:
             count, lo, hi = 4, 60, 140
         boxes: list[Box] = []
@@ -120,6 +127,11 @@ def scenes(kind: str, n: int, pool: list, seed: int) -> list[tuple[np.ndarray, l
             x = (k % cols) * cw + rng.uniform(0, max(1.0, cw - face * 1.2))
             y = (k // cols) * ch + rng.uniform(0, max(1.0, ch - face * 1.2))
             angle = 0.0
+            if kind == SELFIE and k == 4:  # big, 25-50% below the bottom or past the right border
+                face = rng.uniform(250, 400)
+                out_part = rng.uniform(0.25, 0.5) * face
+                x, y = [(cw + rng.uniform(0, max(1.0, cw - face * 0.8)), h - face + out_part),
+                        (w - face * 0.8 + out_part, max(ch, h - face))][int(rng.integers(2))]
             if kind == "cut by edges" and k < 4:  # one face per edge, 20-45% outside
                 out_part = rng.uniform(0.2, 0.45) * face
                 x, y = [(-out_part, h / 2 - face / 2), (w - face + out_part, h / 2 - face / 2),
@@ -188,7 +200,7 @@ def main() -> None:
     start = time.perf_counter()
     pool = chips(300, args.seed)
     kinds = ["size 16-24", "size 24-32", "size 32-64", "size 64-128", "size 128-256", "frame-filling",
-             "cut by edges", "rotated 15-60", "partly covered", "crowd 20-50"]
+             "cut by edges", SELFIE, "rotated 15-60", "partly covered", "crowd 20-50"]
     sets = {k: scenes(k, args.scenes, pool, args.seed) for k in kinds}
     mixed = sets["size 32-64"] + sets["size 64-128"]
     sets["grey"], sets["dark"] = variants(mixed, "grey"), variants(mixed, "dark")
