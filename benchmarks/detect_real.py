@@ -87,6 +87,8 @@ def beside_scenes(missed: list[np.ndarray], partner: np.ndarray) -> list[tuple[n
 
 
 def found_on(boxes, square: tuple) -> bool:
+    """Whether a box of ``boxes`` is on the pasted photo ``square``: its centre inside, its
+    height at least a quarter of the square's."""
     x1, y1, x2, y2 = square
     return any(x1 < (d.bbox[0] + d.bbox[2]) / 2 < x2 and y1 < (d.bbox[1] + d.bbox[3]) / 2 < y2
                and d.bbox[3] - d.bbox[1] >= (y2 - y1) / 4 for d in boxes)
@@ -95,7 +97,7 @@ def found_on(boxes, square: tuple) -> bool:
 def timed(det, frame: np.ndarray, seconds: float = 2.0, rounds: int = 4) -> float:
     """Milliseconds per detection of ``frame``: ``seconds`` of repeats after one warm-up, in
     ``rounds``, of which the fastest counts (the least disturbed by other work on the machine:
-    on a shared 2-core machine single timings of one photo varied by up to 1.6x)."""
+    on a shared 2-core machine single timings of one photo varied by up to 1.7x)."""
     det.detect(frame)
     best = float("inf")
     for _ in range(rounds):
