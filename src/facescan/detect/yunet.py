@@ -51,10 +51,11 @@ RESCUE_MIN_FACE = 1 / 16
 # beside a face it finds on a 1280x720 canvas: 28 -> 32 of 36, benchmarks/detect_real.py).
 # MTCNN's faces count from BESIDE_MIN_SCORE where no found face overlaps them: those it found
 # there scored 0.98-1.0, its false faces beside found ones on WIDER FACE's `tune` photos (a
-# hand at the chin, a neck, a shoe) up to 0.96 (benchmarks/detect_wider.py: none left). It searches a copy shrunk until the smallest face it
-# looks for is BESIDE_SIDE pixels, its shorter side at most BESIDE_CANVAS, with the found faces
-# hidden (filled): on a 1280x720 photo of six 128-256 px faces it costs ~15 ms (27 -> 42 ms; on
-# the whole photo, faces shown, ~70 ms more, nearly all in MTCNN's later stages on found faces)
+# hand at the chin, a neck, a shoe) up to 0.96 (benchmarks/detect_wider.py: none left). It
+# searches a copy shrunk until the smallest face it looks for is BESIDE_SIDE pixels, its shorter
+# side at most BESIDE_CANVAS, with the found faces hidden (filled): on a 1280x720 photo of six
+# 128-256 px faces it costs ~16 ms (27 -> 43 ms; ~27 ms with the faces shown, most of it in
+# MTCNN's later stages on the found faces)
 BESIDE_MIN, BESIDE_MIN_SCORE, BESIDE_SIDE, BESIDE_CANVAS, BESIDE_FROM = 0.5, 0.97, 64, 360, 0.15
 # the last look at a photo where nothing else found a face: this size, with this much padding
 # (the padded canvas at most COARSE_SIDE wide: it looks for a face filling the frame)
@@ -194,9 +195,7 @@ class YuNet:
                     if (d.bbox[3] - d.bbox[1]) * f < FINE_MAX or d.score >= FINE_MAX_MIN_SCORE]
             found += self._checked(work, fine) if self.rescue and self.fine_mirror else fine
         if work is not bgr:  # back to the photo's pixels
-            found = [dataclasses.replace(d, bbox=tuple(v / base for v in d.bbox),
-                                         landmarks=tuple((x / base, y / base) for x, y in d.landmarks or ()) or None)
-                     for d in found]
+            found = [unscaled(d, base) for d in found]
         if small and not large and self.rescue:  # a small group photo: MTCNN too
             found += self._mtcnn_faces(image, "mtcnn/group")
         kept = merge(found, self.max_faces)
@@ -266,13 +265,8 @@ class YuNet:
         for d in found:  # hidden: MTCNN's later stages spent most of their time on them
             x1, y1, x2, y2 = (max(0, round(v * f)) for v in d.bbox)
             small[y1:y2, x1:x2] = fill
-        out = []
-        for d in self._rescuer().detect(small, min_face * f):
-            box = tuple(v / f for v in d.bbox)
-            if d.score >= BESIDE_MIN_SCORE and all(iou(box, k.bbox) < MERGE_IOU for k in found):
-                marks = tuple((x / f, y / f) for x, y in d.landmarks) if d.landmarks else None
-                out.append(dataclasses.replace(d, bbox=box, landmarks=marks, source="mtcnn/beside"))
-        return out
+        faces = [unscaled(d, f, source="mtcnn/beside") for d in self._rescuer().detect(small, min_face * f)]
+        return [d for d in faces if d.score >= BESIDE_MIN_SCORE and all(iou(d.bbox, k.bbox) < MERGE_IOU for k in found)]
 
     def _mtcnn_faces(self, image: np.ndarray, source: str, min_face: float = 0.0) -> list[Detection]:
         return [dataclasses.replace(d, source=source) for d in self._rescuer().detect(image, min_face)]
@@ -294,6 +288,13 @@ def rescue_factor(base: float, extent: float) -> float:
     side, or its diagonal when turned): :data:`RESCUE_SHRINK` times the base scale, the padded
     canvas at most :data:`COARSE_SIDE` pixels wide."""
     return min(RESCUE_SHRINK * base, COARSE_SIDE / (extent * (1 + 2 * RESCUE_PAD)))
+
+
+def unscaled(d: Detection, factor: float, **changes) -> Detection:
+    """A detection in an image scaled by ``factor``, in the unscaled image's pixels (box and
+    landmarks divided by it), with ``changes`` to its other fields."""
+    marks = tuple((x / factor, y / factor) for x, y in d.landmarks) if d.landmarks else None
+    return dataclasses.replace(d, bbox=tuple(v / factor for v in d.bbox), landmarks=marks, **changes)
 
 
 def mirrored(d: Detection, width: int) -> Detection:
