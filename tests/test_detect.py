@@ -305,3 +305,20 @@ def test_a_profile_beside_a_found_face_is_found_by_mtcnn_beside(fairface_dir):
     x1, y1, x2, y2 = found[1].bbox  # on the profile: its centre in that photo, its size a face's
     assert 700 < (x1 + x2) / 2 < 1000 and 120 < (y1 + y2) / 2 < 420 and 90 < x2 - x1 < 360
     assert found[1].landmarks is not None and all(x1 <= x <= x2 and y1 <= y <= y2 for x, y in found[1].landmarks)
+
+
+def test_a_big_face_cut_by_the_border_is_found_by_the_mirrored_border_look(fairface_dir):
+    """A big face 45% past the right border of a 1280x720 photo (as in a selfie), beside a whole
+    one: the other looks find only the whole face; the look with the border mirrored (the cut
+    face made whole and symmetric there) finds the cut one, and nothing in the mirrored border."""
+    from facescan.io import load_image
+
+    canvas = np.full((720, 1280, 3), 120, np.uint8)
+    canvas[100:400, 100:400] = cv2.resize(load_image(fairface_dir / "train" / "1.jpg"), (300, 300))
+    canvas[110:610, 1025:1280] = cv2.resize(load_image(fairface_dir / "train" / "111.jpg"), (500, 500))[:, :255]
+    before = YuNet(cut=False).detect(canvas)
+    assert [d.source for d in before] == ["yunet"] and before[0].bbox[2] < 450
+    found = sorted(YuNet().detect(canvas), key=lambda d: d.bbox[0])  # left to right
+    assert [d.source for d in found] == ["yunet", "yunet/cut"] and found[0] == before[0]
+    x1, y1, x2, y2 = found[1].bbox  # on the cut face, inside the photo, up to its border
+    assert 1025 <= x1 < 1200 and x2 == 1280 and 110 <= (y1 + y2) / 2 <= 610 and 200 < y2 - y1 < 600
