@@ -25,9 +25,9 @@ COARSE_MIN_SCORE = 0.8
 # CUT_INSIDE of their box inside the photo (a face mirrored whole into the border lies outside
 # it), scored COARSE_MIN_SCORE or more, that no other look found (not merged: a cut box is not
 # face-shaped). Composed selfies (benchmarks/detect_bench.py): 4 of the 5 cut faces the other
-# looks missed (7 of 10 on two other seeds), no false face; WIDER FACE `val` at 1024 px, every 4th photo: 1 true
-# face and 1 false (the back of a head cut by the bottom; 4 false before CUT_SIZE's lower bound:
-# small cut faces are the fine look's); none on the photos without faces
+# looks missed (7 of 10 on two other seeds), no false face; WIDER FACE `val` at 1024 px, every
+# 4th photo: 1 true face and 1 false (the back of a head cut by the bottom; 4 false before
+# CUT_SIZE's lower bound: small cut faces are the fine look's); none on the photos without faces
 CUT_PAD, CUT_INSIDE, CUT_SIZE = 0.25, (0.4, 0.95), (0.2, 0.75)
 # "auto" looks again at FINE_SCALE times the base scale when a photo seems to hold faces too
 # small for one pass: none found at all, or one under this height (pixels at the base scale:
@@ -100,10 +100,10 @@ class YuNet:
     face found is :data:`BESIDE_FROM` of its shorter side or more (a portrait, a selfie) is
     searched by MTCNN too, for faces beside them (``beside``; source ``"mtcnn/beside"``:
     profiles, covered faces), a large photo gets a small look with its border mirrored, for big
-    faces the border cuts (``cut``; source ``"yunet/cut"``, :data:`CUT_SIZE`), and a photo where no pass found
-    a face is handed to MTCNN (source ``"mtcnn/rescue"``), and where that finds none too, YuNet
-    looks once more at a smaller, padded copy (source ``"yunet/rescue"``), then at it turned by
-    :data:`RESCUE_ANGLES` (``"yunet/rescue-rotated"``): YuNet alone misses
+    faces the border cuts (``cut``; source ``"yunet/cut"``, :data:`CUT_SIZE`), and a photo
+    where no pass found a face is handed to MTCNN (source ``"mtcnn/rescue"``), and where that
+    finds none too, YuNet looks once more at a smaller, padded copy (source ``"yunet/rescue"``),
+    then at it turned by :data:`RESCUE_ANGLES` (``"yunet/rescue-rotated"``): YuNet alone misses
     some strong profiles and turned faces that fill the frame, which these find (FairFace train
     photos, ``benchmarks/detect_real.py``), for their cost on those photos alone.
     """
