@@ -8,8 +8,8 @@ YuNet finds it on the chip alone; chips where it finds none are not used) pasted
 blurred, enlarged other photo. Conditions: face sizes from 16 px to filling the frame; faces cut
 by each edge (20-45% of the box outside); a selfie (four faces of 150-250 px and a big one of
 250-400 px, 25-50% of it past the bottom or right border); rotated 15-60 degrees; partly
-covered (a block over 20-40% of the face); crowds of 20-50 faces of 24-60 px; the same scenes grey or dark. A detection
-matches a true face at IoU >= 0.5 (rotated faces: its centre inside the true box and a size
+covered (a block over 20-40% of the face); crowds of 20-50 faces of 24-60 px; the same scenes
+grey or dark. A detection matches a true face at IoU >= 0.5 (rotated faces: its centre inside the true box and a size
 within 0.5-2x, as the true box of a rotated face is not axis-aligned). Real photos: LFW-a and
 CelebA test images, one labelled face each (background people are not labelled, so only recall
 is counted: a detection whose centre lies in the middle third).
